@@ -1,0 +1,42 @@
+"""Paths and settings, read from the environment in one place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERIES_DIR = ROOT / "queries"
+CATALOG_DIR = ROOT / "data" / "catalog"
+
+
+def db_path() -> Path:
+    """The DuckDB file: $YIBIAOTONG_DB, else data/yibiaotong.duckdb."""
+    return Path(os.environ.get("YIBIAOTONG_DB", ROOT / "data" / "yibiaotong.duckdb"))
+
+
+def secret_key_path() -> Path:
+    """Cookie signing key file, kept beside the database and out of git."""
+    return db_path().with_suffix(".cookie_key")
+
+
+def memory_limit() -> str:
+    return os.environ.get("YIBIAOTONG_MEMORY_LIMIT", "4GB")
+
+
+def threads() -> int:
+    return int(os.environ.get("YIBIAOTONG_THREADS", os.cpu_count() or 2))
+
+
+def login_lock_seconds() -> int:
+    """How long an account stays locked after too many failed logins (default 15 minutes)."""
+    return int(os.environ.get("YIBIAOTONG_LOGIN_LOCK_SECONDS", 15 * 60))
+
+
+MAX_FAILED_LOGINS = 5
+COOKIE_NAME = "yibiaotong_auth"
+
+
+def cookie_expiry_days() -> float:
+    """Short cookie life: 8 hours, one working day."""
+    return float(os.environ.get("YIBIAOTONG_COOKIE_DAYS", 8 / 24))

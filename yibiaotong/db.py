@@ -1,0 +1,202 @@
+"""One DuckDB database per process: connection, cursors, transactions, migrations, SQL files."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from yibiaotong import config
+
+_PARAM_RE = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_HEADER_RE = re.compile(r"^--\s*params:\s*(.*)$", re.MULTILINE)
+
+_databases: dict[str, duckdb.DuckDBPyConnection] = {}
+_open_lock = threading.Lock()
+# DuckDB allows one writer transaction at a time without conflicts only if we serialise them.
+write_lock = threading.RLock()
+
+
+class DatabaseLockedError(RuntimeError):
+    """Another process holds the DuckDB file (e.g. the console is running)."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """One statement from queries/<area>/<name>.sql with its declared parameters."""
+
+    name: str
+    sql: str
+    params: frozenset[str]
+
+    def check(self, given: dict[str, Any]) -> None:
+        if set(given) != self.params:
+            missing = sorted(self.params - set(given))
+            extra = sorted(set(given) - self.params)
+            raise TypeError(f"query {self.name}: missing params {missing}, unexpected {extra}")
+
+
+@lru_cache(maxsize=None)
+def query(name: str) -> Query:
+    """Load queries/<name>.sql; fail when declared and used parameters differ."""
+    path = config.QUERIES_DIR / f"{name}.sql"
+    text = path.read_text(encoding="utf-8")
+    header = _HEADER_RE.search(text)
+    declared = set()
+    if header and header.group(1).strip() not in ("", "none"):
+        declared = {p.strip().split()[0].lstrip("$") for p in header.group(1).split(",")}
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    used = set(_PARAM_RE.findall(body))
+    if declared != used:
+        raise ValueError(f"{path.name}: declared params {sorted(declared)} but uses {sorted(used)}")
+    return Query(name, body.strip().rstrip(";"), frozenset(declared))
+
+
+def connect(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
+    """The process-wide database for `path` (default: config.db_path()), opened once."""
+    key = str(Path(path or config.db_path()).resolve())
+    with _open_lock:
+        con = _databases.get(key)
+        if con is None:
+            Path(key).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                con = duckdb.connect(
+                    key,
+                    config={
+                        "autoinstall_known_extensions": False,
+                        "autoload_known_extensions": False,
+                        "memory_limit": config.memory_limit(),
+                        "threads": config.threads(),
+                    },
+                )
+            except duckdb.IOException as exc:
+                if "lock" in str(exc).lower():
+                    raise DatabaseLockedError(
+                        f"数据库文件 {Path(key).name} 正被另一个进程使用（例如正在运行的控制台）。"
+                        "请先停止控制台再运行命令行操作。"
+                    ) from exc
+                raise
+            _databases[key] = con
+        return con
+
+
+def close_all() -> None:
+    """Close every open database (tests and CLI shutdown)."""
+    with _open_lock:
+        for con in _databases.values():
+            con.close()
+        _databases.clear()
+
+
+@contextmanager
+def cursor(path: Path | str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A fresh cursor per call: DuckDB 2 refuses concurrent calls on one connection."""
+    cur = connect(path).cursor()
+    try:
+        yield cur
+    finally:
+        cur.close()
+
+
+@contextmanager
+def transaction(path: Path | str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Serialised write transaction; rolls back on any error."""
+    with write_lock, cursor(path) as cur:
+        cur.execute("begin transaction")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("rollback")
+            raise
+        cur.execute("commit")
+
+
+def run(cur: duckdb.DuckDBPyConnection, name: str, **params: Any) -> duckdb.DuckDBPyConnection:
+    """Execute the named query on `cur` with checked $named parameters."""
+    q = query(name)
+    q.check(params)
+    return cur.execute(q.sql, params) if params else cur.execute(q.sql)
+
+
+def fetch_df(name: str, **params: Any):
+    """Run a read query and return a pandas DataFrame (one page, never a whole table)."""
+    with cursor() as cur:
+        return run(cur, name, **params).df()
+
+
+def fetch_all(name: str, **params: Any) -> list[tuple]:
+    with cursor() as cur:
+        return run(cur, name, **params).fetchall()
+
+
+def fetch_one(name: str, **params: Any) -> tuple | None:
+    with cursor() as cur:
+        return run(cur, name, **params).fetchone()
+
+
+def fetch_value(name: str, **params: Any) -> Any:
+    row = fetch_one(name, **params)
+    return None if row is None else row[0]
+
+
+def fetch_dicts(name: str, **params: Any) -> list[dict[str, Any]]:
+    with cursor() as cur:
+        rel = run(cur, name, **params)
+        cols = [d[0] for d in rel.description]
+        return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
+
+
+def execute(name: str, **params: Any) -> None:
+    """Run one write statement in its own transaction."""
+    with transaction() as cur:
+        run(cur, name, **params)
+
+
+def migrations() -> list[Path]:
+    return sorted((config.QUERIES_DIR / "schema").glob("[0-9][0-9][0-9][0-9]_*.sql"))
+
+
+def migrate(path: Path | str | None = None) -> list[str]:
+    """Apply pending queries/schema/NNNN_*.sql in order; record each in schema_version."""
+    applied: list[str] = []
+    with write_lock, cursor(path) as cur:
+        cur.execute(
+            "create table if not exists schema_version ("
+            " version integer primary key, name varchar not null,"
+            " applied_at timestamp not null default current_timestamp)"
+        )
+        done = {v for (v,) in cur.execute("select version from schema_version").fetchall()}
+        for file in migrations():
+            version = int(file.name[:4])
+            if version in done:
+                continue
+            cur.execute("begin transaction")
+            try:
+                cur.execute(file.read_text(encoding="utf-8"))
+                cur.execute(
+                    "insert into schema_version (version, name) values ($v, $n)",
+                    {"v": version, "n": file.stem},
+                )
+            except BaseException:
+                cur.execute("rollback")
+                raise
+            cur.execute("commit")
+            applied.append(file.stem)
+    return applied
+
+
+def data_version() -> int:
+    """Counter bumped by every write batch; caches key on it."""
+    value = fetch_value("settings/get_setting", key="data_version")
+    return int(value or 0)
+
+
+def bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
+    run(cur, "settings/bump_data_version")
