@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ class Query:
             raise TypeError(f"query {self.name}: missing params {missing}, unexpected {extra}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def query(name: str) -> Query:
     """Load queries/<name>.sql; fail when declared and used parameters differ."""
     path = config.QUERIES_DIR / f"{name}.sql"
@@ -118,42 +118,42 @@ def transaction(path: Path | str | None = None) -> Iterator[duckdb.DuckDBPyConne
         cur.execute("commit")
 
 
-def run(cur: duckdb.DuckDBPyConnection, name: str, **params: Any) -> duckdb.DuckDBPyConnection:
+def run(cur: duckdb.DuckDBPyConnection, name: str, /, **params: Any) -> duckdb.DuckDBPyConnection:
     """Execute the named query on `cur` with checked $named parameters."""
     q = query(name)
     q.check(params)
     return cur.execute(q.sql, params) if params else cur.execute(q.sql)
 
 
-def fetch_df(name: str, **params: Any):
+def fetch_df(name: str, /, **params: Any):
     """Run a read query and return a pandas DataFrame (one page, never a whole table)."""
     with cursor() as cur:
         return run(cur, name, **params).df()
 
 
-def fetch_all(name: str, **params: Any) -> list[tuple]:
+def fetch_all(name: str, /, **params: Any) -> list[tuple]:
     with cursor() as cur:
         return run(cur, name, **params).fetchall()
 
 
-def fetch_one(name: str, **params: Any) -> tuple | None:
+def fetch_one(name: str, /, **params: Any) -> tuple | None:
     with cursor() as cur:
         return run(cur, name, **params).fetchone()
 
 
-def fetch_value(name: str, **params: Any) -> Any:
+def fetch_value(name: str, /, **params: Any) -> Any:
     row = fetch_one(name, **params)
     return None if row is None else row[0]
 
 
-def fetch_dicts(name: str, **params: Any) -> list[dict[str, Any]]:
+def fetch_dicts(name: str, /, **params: Any) -> list[dict[str, Any]]:
     with cursor() as cur:
         rel = run(cur, name, **params)
         cols = [d[0] for d in rel.description]
         return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
 
 
-def execute(name: str, **params: Any) -> None:
+def execute(name: str, /, **params: Any) -> None:
     """Run one write statement in its own transaction."""
     with transaction() as cur:
         run(cur, name, **params)
@@ -200,3 +200,11 @@ def data_version() -> int:
 
 def bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
     run(cur, "settings/bump_data_version")
+
+
+def is_initialised() -> bool:
+    """True when migrations ran and the catalogue is loaded."""
+    try:
+        return bool(fetch_value("settings/count_org_units"))
+    except duckdb.CatalogException:
+        return False

@@ -1,0 +1,7 @@
+"""报表中心: placeholder until its issue lands."""
+
+from yibiaotong.ui.pages import ALL_ROLES
+from yibiaotong.ui.shell import require_role, under_construction
+
+require_role(*ALL_ROLES)
+under_construction("reports")

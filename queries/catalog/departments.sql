@@ -1,0 +1,7 @@
+-- All departments in display order.
+-- params: none
+select
+    code,
+    name
+from department
+order by sort_order, code

@@ -1,0 +1,46 @@
+"""Shared fixtures: a fixture district built from code (real catalogue + generated demo data)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from yibiaotong import bootstrap, db
+
+FIXTURE_RESIDENTS = 6_000
+
+
+@pytest.fixture(scope="session")
+def fixture_db(tmp_path_factory) -> Path:
+    """A DuckDB file with schema, catalogue, ~6k demo residents and the demo accounts."""
+    path = tmp_path_factory.mktemp("db") / "fixture.duckdb"
+    previous = os.environ.get("YIBIAOTONG_DB")
+    os.environ["YIBIAOTONG_DB"] = str(path)
+    db.close_all()
+    bootstrap.initialise(residents=FIXTURE_RESIDENTS)
+    yield path
+    db.close_all()
+    if previous is None:
+        os.environ.pop("YIBIAOTONG_DB", None)
+    else:
+        os.environ["YIBIAOTONG_DB"] = previous
+
+
+@pytest.fixture
+def use_fixture_db(fixture_db, monkeypatch) -> Path:
+    """Point the process at the fixture database (tests that switch databases restore it)."""
+    monkeypatch.setenv("YIBIAOTONG_DB", str(fixture_db))
+    return fixture_db
+
+
+@pytest.fixture
+def empty_db(tmp_path, monkeypatch) -> Path:
+    """A fresh database with schema and catalogue only, for tests that write."""
+    path = tmp_path / "empty.duckdb"
+    monkeypatch.setenv("YIBIAOTONG_DB", str(path))
+    db.close_all()
+    bootstrap.initialise(residents=0)
+    yield path
+    db.close_all()

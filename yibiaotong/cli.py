@@ -1,0 +1,140 @@
+"""Command line: init, user management, backup, bench. Shares db.py with the console."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import time
+
+from yibiaotong import auth, config, db
+from yibiaotong.scope import ROLES
+
+
+def _progress_bar() -> callable:
+    started = time.perf_counter()
+
+    def show(step: str, fraction: float) -> None:
+        width = 30
+        done = int(width * max(0.0, min(1.0, fraction)))
+        elapsed = time.perf_counter() - started
+        line = f"\r[{'#' * done}{'.' * (width - done)}] {fraction:5.0%} {elapsed:6.1f}s {step:<24}"
+        sys.stderr.write(line)
+        if fraction >= 1:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def _cmd_init(args) -> int:
+    from yibiaotong import bootstrap
+
+    report = bootstrap.initialise(args.residents, force=args.force, progress=_progress_bar())
+    print(f"数据库：{report['db']}")
+    if report["migrations"]:
+        print(f"已应用迁移：{', '.join(report['migrations'])}")
+    print("参考目录：" + "，".join(f"{k} {v}" for k, v in report["catalog"].items()))
+    if "demo" in report:
+        print(f"演示数据：{report['demo']}，用时 {report['demo_seconds']} 秒")
+    if report["demo_users"]:
+        print(f"已创建演示账号：{', '.join(report['demo_users'])}（密码见 README）")
+    if report["cookie_key_created"]:
+        print(f"已生成 Cookie 签名密钥：{config.secret_key_path().name}（勿提交到 git）")
+    return 0
+
+
+def _cmd_user(args) -> int:
+    if args.user_cmd == "list":
+        for u in auth.list_users():
+            print(
+                f"{u['username']:<16} {u['name']:<6} {ROLES[u['role']]:<8} {u['org_code']:<16} "
+                f"{u['department'] or '-':<10} {auth.user_state(u)}"
+            )
+        return 0
+    if args.user_cmd == "add":
+        password = args.password or getpass.getpass("密码：")
+        auth.add_user(
+            args.username, args.name, password, args.role, args.org, args.department, by="cli"
+        )
+        print(f"已创建用户 {args.username}")
+    elif args.user_cmd == "passwd":
+        password = args.password or getpass.getpass("新密码：")
+        auth.set_password(args.username, password, by="cli")
+        print(f"已重置 {args.username} 的密码")
+    elif args.user_cmd == "lock":
+        auth.lock_user(args.username, minutes=args.minutes, by="cli")
+        print(f"已锁定 {args.username}")
+    elif args.user_cmd == "unlock":
+        auth.unlock_user(args.username, by="cli")
+        print(f"已解锁 {args.username}")
+    return 0
+
+
+def _cmd_backup(args) -> int:
+    from yibiaotong import maintenance
+
+    maintenance.backup(args.path)
+    print(f"已备份到 {args.path}")
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    from yibiaotong import bench
+
+    return bench.main(residents=args.residents, out=args.out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="yibiaotong", description="一表通 命令行")
+    parser.add_argument("--db", help="DuckDB 文件路径（默认 data/yibiaotong.duckdb）")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("init", help="建库、加载参考目录、生成演示辖区")
+    p.add_argument("--residents", type=int, default=50_000, help="演示人口数（0 = 仅参考目录）")
+    p.add_argument("--force", action="store_true", help="删除已有数据库后重建")
+    p.set_defaults(func=_cmd_init)
+
+    p = sub.add_parser("user", help="用户管理")
+    us = p.add_subparsers(dest="user_cmd", required=True)
+    us.add_parser("list", help="列出用户")
+    a = us.add_parser("add", help="新增用户")
+    a.add_argument("username")
+    a.add_argument("--name", required=True)
+    a.add_argument("--role", required=True, choices=list(ROLES))
+    a.add_argument("--org", required=True, help="组织机构代码")
+    a.add_argument("--department")
+    a.add_argument("--password", help="不提供则交互输入")
+    a = us.add_parser("passwd", help="重置密码")
+    a.add_argument("username")
+    a.add_argument("--password")
+    a = us.add_parser("lock", help="锁定账户")
+    a.add_argument("username")
+    a.add_argument("--minutes", type=int, default=60 * 24 * 365)
+    a = us.add_parser("unlock", help="解锁账户")
+    a.add_argument("username")
+    p.set_defaults(func=_cmd_user)
+
+    p = sub.add_parser("backup", help="在线一致性备份到新的 DuckDB 文件")
+    p.add_argument("path")
+    p.set_defaults(func=_cmd_backup)
+
+    p = sub.add_parser("bench", help="性能基准（默认 900 万人口）")
+    p.add_argument("--residents", type=int, default=9_000_000)
+    p.add_argument("--out", default="bench/results.json")
+    p.set_defaults(func=_cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.db:
+        os.environ["YIBIAOTONG_DB"] = args.db
+    try:
+        return args.func(args)
+    except (auth.AuthError, db.DatabaseLockedError) as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.close_all()

@@ -1,0 +1,86 @@
+"""The page registry: which roles see which page, in which menu section."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALL_ROLES = ("district_admin", "street_leader", "dept_staff", "social_worker")
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    stem: str  # app_pages/<stem>.py and the URL path
+    title: str
+    icon: str
+    section: str
+    roles: tuple[str, ...]
+    summary: str  # one line for the home page: what the user can do here
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec(
+        "home", "首页", ":material/home:", "工作台", ALL_ROLES, "查看本人账号、辖区和可用功能"
+    ),
+    PageSpec(
+        "ledger",
+        "台账",
+        ":material/table_view:",
+        "业务",
+        ("district_admin", "social_worker"),
+        "维护人口、户、房屋、商铺台账，记录全程留痕",
+    ),
+    PageSpec(
+        "tag_query",
+        "标签查询",
+        ":material/sell:",
+        "业务",
+        ALL_ROLES,
+        "按标签和字段条件圈选人群，如二孩、多孩家庭",
+    ),
+    PageSpec(
+        "reports",
+        "报表中心",
+        ":material/description:",
+        "业务",
+        ALL_ROLES,
+        "一键生成各部门报表并下载 Excel",
+    ),
+    PageSpec(
+        "dashboard",
+        "数据大屏",
+        ":material/monitoring:",
+        "业务",
+        ("district_admin", "street_leader"),
+        "查看辖区人口、房屋、商铺、网格统计",
+    ),
+    PageSpec(
+        "standards",
+        "字段与标签标准",
+        ":material/menu_book:",
+        "标准",
+        ALL_ROLES,
+        "查阅统一的字段标准、代码表和标签体系",
+    ),
+    PageSpec(
+        "users",
+        "用户管理",
+        ":material/manage_accounts:",
+        "系统",
+        ("district_admin",),
+        "管理账号、角色、辖区，解锁被锁定的账户",
+    ),
+    PageSpec(
+        "access_log",
+        "访问日志",
+        ":material/shield_person:",
+        "系统",
+        ("district_admin",),
+        "审计登录、导出、报表等访问记录",
+    ),
+)
+
+BY_STEM = {p.stem: p for p in PAGES}
+
+
+def pages_for(role: str) -> list[PageSpec]:
+    return [p for p in PAGES if role in p.roles]
