@@ -1,6 +1,31 @@
-"""台账: placeholder until its issue lands."""
+"""台账: search the ledger in scope, open a record, edit it with history."""
 
-from yibiaotong.ui.shell import require_role, under_construction
+import streamlit as st
 
-require_role("district_admin", "social_worker")
-under_construction("ledger")
+from yibiaotong import ledger
+from yibiaotong.ui import ledger_view
+from yibiaotong.ui.shell import page_header, require_role
+
+scope = require_role("district_admin", "social_worker")
+page_header("ledger")
+
+requested = st.query_params.get("entity")
+requested = requested if requested in ledger.ENTITIES else "resident"
+entity = (
+    st.segmented_control(
+        "台账",
+        list(ledger.ENTITIES),
+        format_func=ledger.ENTITIES.get,
+        default=requested,
+        key="ledger_entity",
+        label_visibility="collapsed",
+    )
+    or requested
+)
+if entity != requested:
+    st.query_params.pop("id", None)
+st.query_params["entity"] = entity
+if st.query_params.get("id"):
+    ledger_view.record(scope, entity, st.query_params["id"])
+else:
+    ledger_view.browse(scope, entity)

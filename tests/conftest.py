@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -43,4 +44,19 @@ def empty_db(tmp_path, monkeypatch) -> Path:
     db.close_all()
     bootstrap.initialise(residents=0)
     yield path
+    db.close_all()
+
+
+@pytest.fixture
+def writable_db(fixture_db, tmp_path, monkeypatch) -> Path:
+    """A private copy of the fixture district for tests that write."""
+    os.environ["YIBIAOTONG_DB"] = str(fixture_db)
+    with db.cursor() as cur:
+        cur.execute("checkpoint")
+    db.close_all()
+    copy = tmp_path / "writable.duckdb"
+    shutil.copy(fixture_db, copy)
+    shutil.copy(fixture_db.with_suffix(".cookie_key"), copy.with_suffix(".cookie_key"))
+    monkeypatch.setenv("YIBIAOTONG_DB", str(copy))
+    yield copy
     db.close_all()

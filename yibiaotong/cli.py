@@ -81,9 +81,9 @@ def _cmd_backup(args) -> int:
 
 
 def _cmd_bench(args) -> int:
-    from yibiaotong import bench
+    from yibiaotong import benchmarks
 
-    return bench.main(residents=args.residents, out=args.out)
+    return benchmarks.main(residents=args.residents, out=args.out)
 
 
 def build_parser() -> argparse.ArgumentParser:

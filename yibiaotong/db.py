@@ -125,6 +125,23 @@ def run(cur: duckdb.DuckDBPyConnection, name: str, /, **params: Any) -> duckdb.D
     return cur.execute(q.sql, params) if params else cur.execute(q.sql)
 
 
+def run_sorted(
+    cur: duckdb.DuckDBPyConnection, name: str, /, order_by: dict[str, str], **params: Any
+) -> duckdb.DuckDBPyConnection:
+    """Like run(), filling `{order_by…}` slots with ORDER BY fragments the caller took from a
+    whitelist (sort keys are identifiers and cannot be parameters)."""
+    q = query(name)
+    q.check(params)
+    sql = q.sql
+    for slot, fragment in order_by.items():
+        if not re.fullmatch(r"[a-z_.]+( (asc|desc))?( nulls (first|last))?(, [a-z_.]+)*", fragment):
+            raise ValueError(f"not a whitelisted order fragment: {fragment!r}")
+        sql = sql.replace("{" + slot + "}", fragment)
+    if "{order_by" in sql:
+        raise ValueError(f"query {name}: unfilled order slot")
+    return cur.execute(sql, params)
+
+
 def fetch_df(name: str, /, **params: Any):
     """Run a read query and return a pandas DataFrame (one page, never a whole table)."""
     with cursor() as cur:

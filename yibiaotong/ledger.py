@@ -2,11 +2,606 @@
 
 from __future__ import annotations
 
-from yibiaotong import db
-from yibiaotong.scope import Scope
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pandas as pd
+from pypinyin import Style, lazy_pinyin
+
+from yibiaotong import catalog, db, masking, validate
+from yibiaotong.scope import AccessDenied, Scope
+
+ENTITIES = {"resident": "人口", "household": "户", "house": "房屋", "shop": "商铺"}
+STATUS_NAMES = {
+    "active": "在册",
+    "moved_out": "已迁出",
+    "deceased": "已注销（死亡）",
+    "dissolved": "已销户",
+    "demolished": "已拆除",
+    "closed": "已歇业",
+}
+STATUSES = {
+    "resident": ("active", "moved_out", "deceased"),
+    "household": ("active", "dissolved"),
+    "house": ("active", "demolished"),
+    "shop": ("active", "closed"),
+}
+# Links and life-event dates change only through guided life events, never in the edit form.
+EVENT_ONLY_COLUMNS = frozenset(
+    {
+        "household_id",
+        "house_id",
+        "mother_id",
+        "father_id",
+        "head_id",
+        "grid_code",
+        "move_out_date",
+        "death_date",
+        "closed_on",
+    }
+)
+# Columns the search table shows, per entity (all come from the search_<entity>.sql files).
+SEARCH_COLUMNS = {
+    "resident": {
+        "name": "姓名",
+        "sex": "性别",
+        "birth_date": "出生日期",
+        "id_number": "身份证号",
+        "phone": "联系电话",
+        "residence_type": "人口类型",
+        "current_address": "现住址",
+    },
+    "household": {
+        "household_no": "户号",
+        "head_name": "户主",
+        "members": "人数",
+        "household_type": "户别",
+        "address": "家庭住址",
+        "phone": "家庭电话",
+    },
+    "house": {
+        "house_no": "房屋编号",
+        "address": "房屋地址",
+        "use_type": "房屋用途",
+        "occupancy": "使用情况",
+        "owner_name": "产权人",
+        "owner_phone": "产权人电话",
+        "tenant_count": "承租人数",
+    },
+    "shop": {
+        "name": "店铺名称",
+        "uscc": "统一社会信用代码",
+        "category": "经营类别",
+        "legal_person": "负责人",
+        "phone": "联系电话",
+        "address": "经营地址",
+        "inspection_status": "检查状态",
+    },
+}
+PAGE_SIZE = 50
+_NOT_FOUND = "记录不存在，或不在您的辖区内。"
+
+
+class LedgerError(ValueError):
+    """A request the ledger refuses; the message is shown to the user as is."""
+
+
+class ValidationFailed(LedgerError):
+    def __init__(self, errors: list[str]):
+        super().__init__("；".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class StaleEdit(LedgerError):
+    """Someone saved the record after the editor loaded it; nothing was written."""
+
+    current_version: int
+    meanwhile: list[dict] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "保存失败：记录已被他人修改，您的修改尚未保存。"
+
+
+# ---------------------------------------------------------------- field standard
+
+
+def _check_entity(entity: str) -> None:
+    if entity not in ENTITIES:
+        raise LedgerError(f"未知的台账类型：{entity}")
+
+
+def fields(entity: str) -> list[dict]:
+    """Active field definitions of an entity, in display order."""
+    _check_entity(entity)
+    return catalog.field_defs(entity)
+
+
+def editable_fields(entity: str) -> list[dict]:
+    return [f for f in fields(entity) if f["column_name"] not in EVENT_ONLY_COLUMNS]
+
+
+def name_initials(name: str) -> str:
+    """Pinyin first letters as people type them on phones: 张嘉豪 → zjh."""
+    return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
+
+
+# ---------------------------------------------------------------- search
+
+
+def _search_terms(text: str | None) -> dict[str, str | None]:
+    """Route one search box: pinyin initials, an ID/phone fragment, or Chinese text."""
+    text = (text or "").strip()
+    terms = {"text": None, "initials": None, "digits": None}
+    if not text:
+        return terms
+    if re.fullmatch(r"[A-Za-z]{1,10}", text):
+        terms["initials"] = text.lower()
+    elif re.fullmatch(r"[0-9Xx]{3,18}|[0-9A-Za-z]{6,18}", text):
+        terms["digits"] = text.upper()
+    else:
+        terms["text"] = text[:50]
+    return terms
+
+
+def sort_options(entity: str) -> dict[str, str]:
+    """Sort keys offered for an entity: the searchable columns that are in the field standard."""
+    columns = {f["column_name"]: f["name"] for f in fields(entity) if f["column_name"]}
+    return {"id": "登记顺序", **{c: n for c, n in columns.items() if c in SEARCH_COLUMNS[entity]}}
+
+
+def _order_by(entity: str, sort: str, descending: bool) -> dict[str, str]:
+    if sort not in sort_options(entity):
+        raise LedgerError("不支持按该列排序。")
+    direction = "desc" if descending else "asc"
+    fragment = f"{sort} {direction} nulls last, id" if sort != "id" else f"id {direction}"
+    return {"order_by": fragment, "order_by_page": "page." + fragment.replace(", id", ", page.id")}
+
+
+def search(
+    scope: Scope,
+    entity: str,
+    text: str | None = None,
+    org_code: str | None = None,
+    status: str | None = "active",
+    sort: str = "id",
+    descending: bool = False,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> tuple[pd.DataFrame, int]:
+    """One page of an entity in scope (masked for the role) and the total number of matches."""
+    _check_entity(entity)
+    if status is not None and status not in STATUSES[entity]:
+        raise LedgerError("未知的状态。")
+    params = {"org_code": scope.narrow(org_code), "status": status, **_search_terms(text)}
+    page = max(1, int(page))
+    with db.cursor() as cur:
+        total = db.run(cur, f"ledger/count_{entity}", **params).fetchone()[0]
+        rows = db.run_sorted(
+            cur,
+            f"ledger/search_{entity}",
+            order_by=_order_by(entity, sort, descending),
+            limit=page_size,
+            offset=(page - 1) * page_size,
+            **params,
+        ).df()
+    return present(scope, entity, rows), total
+
+
+def present(scope: Scope, entity: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """Mask sensitive columns (unless cleared) and turn codes into their Chinese names."""
+    defs = {f["column_name"]: f for f in fields(entity) if f["column_name"]}
+    types = {c: f["data_type"] for c, f in defs.items() if c in rows.columns}
+    sensitive = {c for c, f in defs.items() if f["sensitivity"] == "sensitive" and c in rows}
+    out = masking.mask_frame(rows, types, sensitive, scope.clearance)
+    for column, f in defs.items():
+        if column in out.columns and f["code_list"]:
+            names = catalog.code_items(f["code_list"])
+            out[column] = out[column].map(lambda v, n=names: n.get(v, v) if v else v)
+    if "status" in out.columns:
+        out["status"] = out["status"].map(lambda v: STATUS_NAMES.get(v, v))
+    return out
+
+
+# ---------------------------------------------------------------- one record
+
+
+def get(scope: Scope, entity: str, record_id: int, cur=None) -> dict:
+    """One record inside scope; the same refusal whether it is absent or outside scope."""
+    _check_entity(entity)
+    try:
+        record_id = int(record_id)
+    except (TypeError, ValueError):
+        raise LedgerError(_NOT_FOUND) from None
+    if cur is None:
+        with db.cursor() as c:
+            return get(scope, entity, record_id, c)
+    rel = db.run(cur, f"ledger/get_{entity}", id=record_id, org_code=scope.org_code)
+    row = rel.fetchone()
+    if row is None:
+        raise AccessDenied(_NOT_FOUND)
+    record = dict(zip([d[0] for d in rel.description], row, strict=True))
+    record["attrs"] = json.loads(record["attrs"]) if record.get("attrs") else {}
+    return record
+
+
+def value_of(record: dict, f: dict) -> Any:
+    """A field's value in a record: its typed column or its key in attrs."""
+    if f["column_name"]:
+        return record.get(f["column_name"])
+    return record["attrs"].get(f["code"])
+
+
+def display(scope: Scope, f: dict, value: Any) -> str:
+    """A value as a user reads it: code names, masked when sensitive and not cleared."""
+    if value is None or value == "":
+        return ""
+    if f["sensitivity"] == "sensitive" and not scope.clearance:
+        return masking.mask_value(f["data_type"], str(value))
+    if f["code_list"]:
+        return catalog.code_items(f["code_list"]).get(str(value), str(value))
+    if f["data_type"] == "bool":
+        return "是" if value in (True, "true", "True") else "否"
+    if isinstance(value, date | datetime):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _clean(f: dict, value: Any) -> Any:
+    """Normalise one field value by its type, validator and code list; raise ValidationError."""
+    label = f["name"]
+    if isinstance(value, str):
+        value = value.strip()
+    if value is None or value == "":
+        if f["required"]:
+            raise validate.ValidationError(label, "不能为空")
+        return None
+    kind = f["data_type"]
+    if kind == "code":
+        value = str(value)
+        items = catalog.code_items(f["code_list"])
+        if value not in items:
+            raise validate.ValidationError(label, f"“{value[:20]}”不是代码表中的值")
+        return value
+    if kind == "int":
+        try:
+            number = int(str(value))
+        except ValueError:
+            raise validate.ValidationError(label, "须为整数") from None
+        if number < 0 or number > 1_000_000:
+            raise validate.ValidationError(label, "数值超出合理范围")
+        return number
+    if kind == "decimal":
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            raise validate.ValidationError(label, "须为数字") from None
+        if not number.is_finite() or number < 0 or number >= 1_000_000:
+            raise validate.ValidationError(label, "数值超出合理范围")
+        return number.quantize(Decimal("0.01"))
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if str(value) in ("是", "true", "1"):
+            return True
+        if str(value) in ("否", "false", "0"):
+            return False
+        raise validate.ValidationError(label, "须为“是”或“否”")
+    if kind == "date":
+        return validate.parse_date(value, label, not_future=True)
+    if kind == "id_number":
+        return validate.id_number(value, label)
+    if kind == "uscc":
+        return validate.uscc(value, label)
+    if kind == "phone":
+        check = validate.VALIDATORS.get(f["validator"]) or validate.phone
+        return check(value, label)
+    return validate.text(value, label, f["max_length"])
+
+
+def validate_changes(entity: str, record: dict, changes: dict[str, Any]) -> dict[str, Any]:
+    """Clean a {field code: value} edit against the field standard; raise ValidationFailed."""
+    by_code = {f["code"]: f for f in editable_fields(entity)}
+    clean: dict[str, Any] = {}
+    errors: list[str] = []
+    for code, value in changes.items():
+        f = by_code.get(code)
+        if f is None:
+            errors.append(f"字段“{code}”不存在或不能在此修改")
+            continue
+        if entity == "resident" and f["column_name"] == "id_number" and value:
+            id_type = changes.get("resident_id_type", record.get("id_type"))
+            if id_type not in (None, "01"):  # other documents are recorded as written
+                try:
+                    clean[code] = validate.text(value, f["name"], 30)
+                except validate.ValidationError as exc:
+                    errors.append(str(exc))
+                continue
+        try:
+            clean[code] = _clean(f, value)
+        except validate.ValidationError as exc:
+            errors.append(str(exc))
+    if not errors and entity == "resident":
+        merged = {
+            **record,
+            **{by_code[c]["column_name"]: v for c, v in clean.items() if by_code[c]["column_name"]},
+        }
+        if merged.get("id_type") in (None, "01") and merged.get("id_number"):
+            try:
+                validate.check_id_matches(
+                    merged["id_number"], merged.get("birth_date"), merged.get("sex"), "身份证号"
+                )
+            except validate.ValidationError as exc:
+                errors.append(str(exc))
+    if errors:
+        raise ValidationFailed(errors)
+    return clean
+
+
+# ---------------------------------------------------------------- saving
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, date | datetime):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _update_params(entity: str, record: dict) -> dict[str, Any]:
+    """All editable columns of the record, as the update_<entity>.sql statement expects them."""
+    q = db.query(f"ledger/update_{entity}")
+    params = {p: record.get(p) for p in q.params}
+    params["attrs"] = json.dumps(record.get("attrs") or {}, ensure_ascii=False, default=str)
+    if entity == "resident":
+        params["name_initials"] = name_initials(record["name"])
+    return params
+
+
+def write_changes(
+    cur,
+    scope: Scope,
+    entity: str,
+    record: dict,
+    clean: dict[str, Any],
+    source: str,
+    batch_id: str | None = None,
+) -> int:
+    """Apply cleaned field changes to a loaded record inside the caller's transaction; log them."""
+    by_code = {f["code"]: f for f in fields(entity)}
+    writable = db.query(f"ledger/update_{entity}").params
+    updated = {**record, "attrs": dict(record.get("attrs") or {})}
+    diffs = []
+    for code, value in clean.items():
+        f = by_code[code]
+        if f["column_name"] and f["column_name"] not in writable:
+            raise LedgerError(f"“{f['name']}”只能通过业务办理修改。")
+        old = value_of(record, f)
+        if _as_text(old) == _as_text(value):
+            continue
+        if f["column_name"]:
+            updated[f["column_name"]] = value
+        elif value is None:
+            updated["attrs"].pop(code, None)
+        else:
+            updated["attrs"][code] = _as_text(value)
+        diffs.append((code, old, value))
+    if not diffs:
+        return record["version"]
+    params = _update_params(entity, updated)
+    row = db.run(
+        cur,
+        f"ledger/update_{entity}",
+        **{
+            **params,
+            "id": record["id"],
+            "org_code": scope.org_code,
+            "version": record["version"],
+            "username": scope.username,
+        },
+    ).fetchone()
+    if row is None:
+        raise StaleEdit(record["version"] + 1)
+    new_version = row[0]
+    for code, old, new in diffs:
+        log_change(cur, scope, entity, record["id"], code, old, new, source, batch_id, new_version)
+    return new_version
+
+
+def log_change(cur, scope, entity, entity_id, field_code, old, new, source, batch_id, version):
+    db.run(
+        cur,
+        "ledger/insert_change",
+        username=scope.username,
+        entity=entity,
+        entity_id=entity_id,
+        field=field_code,
+        old_value=_as_text(old),
+        new_value=_as_text(new),
+        source=source,
+        batch_id=batch_id,
+        version=version,
+    )
+
+
+def after_write(cur, entities: tuple[str, ...]) -> None:
+    """Every write batch ends here: rule tags follow the data, caches see a new data version."""
+    from yibiaotong import tags
+
+    for entity in entities:
+        tags.refresh_rules(cur, entity)
+    db.bump_data_version(cur)
+
+
+def save(
+    scope: Scope,
+    entity: str,
+    record_id: int,
+    changes: dict[str, Any],
+    expected_version: int,
+    source: str = "console",
+) -> int:
+    """Validate and save an edit in one transaction; refuse a stale one with what changed."""
+    with db.transaction() as cur:
+        record = get(scope, entity, record_id, cur)
+        if record["version"] != expected_version:
+            raise StaleEdit(
+                record["version"], changes_since(scope, entity, record_id, expected_version, cur)
+            )
+        clean = validate_changes(entity, record, changes)
+        version = write_changes(cur, scope, entity, record, clean, source, uuid.uuid4().hex[:12])
+        if version != record["version"]:
+            after_write(cur, (entity,))
+    return version
+
+
+def changes_since(scope: Scope, entity: str, record_id: int, version: int, cur=None) -> list[dict]:
+    """Readable field changes saved after `version` (what a stale editor missed)."""
+    if cur is None:
+        with db.cursor() as c:
+            return changes_since(scope, entity, record_id, version, c)
+    rel = db.run(cur, "ledger/changes_since", entity=entity, entity_id=record_id, version=version)
+    cols = [d[0] for d in rel.description]
+    return [_readable(scope, entity, dict(zip(cols, r, strict=True))) for r in rel.fetchall()]
+
+
+# ---------------------------------------------------------------- history
+
+
+FIELD_EVENTS = {"_created": "新建记录", "_status": "状态", "_tag": "标签", "_link": "关联"}
+
+
+def _readable(scope: Scope, entity: str, change: dict) -> dict:
+    by_code = {f["code"]: f for f in fields(entity)}
+    f = by_code.get(change["field"])
+    if f is None:
+        name = FIELD_EVENTS.get(change["field"], change["field"])
+        old, new = change["old_value"] or "", change["new_value"] or ""
+        if change["field"] == "_status":
+            old, new = STATUS_NAMES.get(old, old), STATUS_NAMES.get(new, new)
+    else:
+        name = f["name"]
+        old, new = display(scope, f, change["old_value"]), display(scope, f, change["new_value"])
+    return {**change, "field_name": name, "old": old, "new": new}
+
+
+def history(scope: Scope, entity: str, record_id: int) -> list[dict]:
+    """Every change of one record, newest first, readable (codes named, masked per role)."""
+    get(scope, entity, record_id)  # refuses out-of-scope ids
+    rows = db.fetch_dicts("ledger/record_history", entity=entity, entity_id=int(record_id))
+    return [_readable(scope, entity, r) for r in rows]
 
 
 def summary(scope: Scope) -> dict[str, int]:
     """Counts of active rows in the caller's subtree."""
     rows = db.fetch_dicts("ledger/summary_in_scope", org_code=scope.org_code)
     return rows[0]
+
+
+# ---------------------------------------------------------------- tags on a record
+
+
+def record_tags(scope: Scope, entity: str, record_id: int) -> list[dict]:
+    """Tags of one record; sensitive tags only for cleared roles."""
+    get(scope, entity, record_id)
+    rows = db.fetch_dicts("ledger/record_tags", entity=entity, entity_id=int(record_id))
+    return [r for r in rows if scope.clearance or r["sensitivity"] != "sensitive"]
+
+
+def manual_tags(scope: Scope, entity: str) -> list[dict]:
+    """Manual tags a user may put on records of this entity."""
+    rows = db.fetch_dicts("ledger/manual_tags", entity=entity)
+    return [r for r in rows if scope.clearance or r["sensitivity"] != "sensitive"]
+
+
+def set_manual_tag(scope: Scope, entity: str, record_id: int, tag_code: str, on: bool) -> None:
+    """Add or remove a manual tag; rule and import tags cannot be set by hand."""
+    allowed = {t["code"]: t for t in manual_tags(scope, entity)}
+    if tag_code not in allowed:
+        raise LedgerError("只能手工设置“手工”类标签；规则标签由系统根据台账数据自动计算。")
+    tag = allowed[tag_code]
+    with db.transaction() as cur:
+        record = get(scope, entity, record_id, cur)
+        params = {"entity": entity, "entity_id": record["id"], "tag_id": tag["id"]}
+        if on:
+            db.run(cur, "ledger/insert_manual_tag", username=scope.username, **params)
+        else:
+            db.run(cur, "ledger/delete_manual_tag", **params)
+        old, new = (None, tag["name"]) if on else (tag["name"], None)
+        log_change(
+            cur, scope, entity, record["id"], "_tag", old, new, "console", None, record["version"]
+        )
+        db.bump_data_version(cur)
+
+
+# ---------------------------------------------------------------- data quality
+
+
+def quality_hints(scope: Scope, entity: str, record: dict) -> list[str]:
+    """What is wrong or missing in a record: required fields, ID facts, duplicate ID numbers."""
+    hints = []
+    for f in fields(entity):
+        if f["required"] and value_of(record, f) in (None, ""):
+            hints.append(f"必填字段“{f['name']}”为空")
+    if entity != "resident":
+        return hints
+    if record.get("id_type") in (None, "01") and record.get("id_number"):
+        try:
+            validate.id_number(record["id_number"])
+            validate.check_id_matches(
+                record["id_number"], record.get("birth_date"), record.get("sex"), "身份证号"
+            )
+        except validate.ValidationError as exc:
+            hints.append(str(exc))
+        duplicates = db.fetch_value(
+            "ledger/count_id_number_in_scope",
+            org_code=scope.org_code,
+            id_number=record["id_number"],
+            id=record["id"],
+        )
+        if duplicates:
+            hints.append(f"辖区内另有 {duplicates} 名在册人员使用同一身份证号，请核实")
+    elif record.get("id_type") in (None, "01") and record.get("status") == "active":
+        hints.append("身份证号为空")
+    if record.get("status") == "active" and not record.get("household_id"):
+        hints.append("未关联户")
+    return hints
+
+
+# ---------------------------------------------------------------- the whole change log
+
+
+def change_log_page(
+    scope: Scope,
+    username: str | None,
+    entity: str | None,
+    source: str | None,
+    date_from: date | None,
+    date_to: date | None,
+    page: int,
+    page_size: int = PAGE_SIZE,
+) -> tuple[list[dict], int]:
+    """One page of every ledger change (the admin's 操作日志), newest first, readable."""
+    filters = {
+        "username": username or None,
+        "entity": entity,
+        "source": source,
+        "date_from": date_from,
+        "date_to": date_to,
+    }
+    total = db.fetch_value("ledger/count_changes", **filters)
+    rows = db.fetch_dicts(
+        "ledger/list_changes", limit=page_size, offset=(max(1, page) - 1) * page_size, **filters
+    )
+    return [_readable(scope, r["entity"], r) for r in rows], total

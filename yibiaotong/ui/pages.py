@@ -70,6 +70,14 @@ PAGES: tuple[PageSpec, ...] = (
         "管理账号、角色、辖区，解锁被锁定的账户",
     ),
     PageSpec(
+        "change_log",
+        "操作日志",
+        ":material/history:",
+        "系统",
+        ("district_admin",),
+        "按用户、对象、日期、来源查看台账的每一次修改",
+    ),
+    PageSpec(
         "access_log",
         "访问日志",
         ":material/shield_person:",

@@ -1,0 +1,5 @@
+-- One household inside the caller's org subtree (no row = absent or out of scope).
+-- params: $id bigint, $org_code varchar
+select *
+from household
+where id = $id and starts_with(grid_code, $org_code)

@@ -1,5 +1,0 @@
--- Insert or replace one app_setting value.
--- params: $key varchar, $value varchar
-insert into app_setting (key, value)
-values ($key, $value)
-on conflict (key) do update set value = excluded.value

@@ -1,0 +1,79 @@
+"""台账 page in AppTest: search, open a record, bad input refused, edit confirmed and logged."""
+
+from __future__ import annotations
+
+from test_pages import logged_in_app
+
+from yibiaotong import auth, db, ledger
+
+
+def open_ledger(username: str, **query):
+    at = logged_in_app(username)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at.switch_page("app_pages/ledger.py").run()
+
+
+def first_resident_id(org_code: str) -> int:
+    with db.cursor() as cur:
+        return cur.execute(
+            "select min(id) from resident where starts_with(grid_code, $o) and status = 'active'",
+            {"o": org_code},
+        ).fetchone()[0]
+
+
+def submit(at) -> None:
+    next(b for b in at.button if b.label == "保存修改").click().run()
+
+
+def test_search_lists_only_the_community(writable_db):
+    at = open_ledger("sw_tianxian")
+    assert not at.exception
+    caption = " ".join(c.value for c in at.caption)
+    scope = auth.scope_for("sw_tianxian")
+    _, total = ledger.search(scope, "resident")
+    assert f"共 {total:,} 条" in caption
+    at.text_input(key="ledger_q_resident").input("' or 1=1 --").run()
+    assert not at.exception
+    assert any("没有符合条件的记录" in i.value for i in at.info)
+
+
+def test_crafted_id_of_another_community_is_refused(writable_db):
+    other = first_resident_id(auth.scope_for("sw_hongmei").org_code)
+    at = open_ledger("sw_tianxian", entity="resident", id=str(other))
+    assert not at.exception
+    assert any("不在您的辖区" in e.value for e in at.error)
+    assert not at.get("form")
+
+
+def test_bad_phone_is_refused_with_field_name_and_nothing_saved(writable_db):
+    scope = auth.scope_for("sw_tianxian")
+    rid = first_resident_id(scope.org_code)
+    before = ledger.get(scope, "resident", rid)
+    at = open_ledger("sw_tianxian", entity="resident", id=str(rid))
+    prefix = f"ledger_f_resident_{rid}_{before['version']}"
+    at.text_input(key=f"{prefix}_resident_phone").input("1381234")
+    submit(at)
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "联系电话" in errors and "未保存" in errors
+    assert ledger.get(scope, "resident", rid)["version"] == before["version"]
+
+
+def test_edit_confirm_save_shows_in_history(writable_db):
+    scope = auth.scope_for("sw_tianxian")
+    rid = first_resident_id(scope.org_code)
+    before = ledger.get(scope, "resident", rid)
+    at = open_ledger("sw_tianxian", entity="resident", id=str(rid))
+    prefix = f"ledger_f_resident_{rid}_{before['version']}"
+    at.text_input(key=f"{prefix}_resident_employer").input("天仙社区卫生服务站")
+    submit(at)
+    assert not at.exception
+    assert any("工作单位" in m.value for m in at.markdown)
+    at.button(key="ledger_confirm").click().run()
+    assert not at.exception
+    after = ledger.get(scope, "resident", rid)
+    assert after["employer"] == "天仙社区卫生服务站"
+    assert after["version"] == before["version"] + 1
+    history = ledger.history(scope, "resident", rid)
+    assert history[0]["field_name"] == "工作单位" and history[0]["username"] == "sw_tianxian"

@@ -1,0 +1,94 @@
+"""Conventions as tests: thin pages, SQL only in queries/, every query used and runnable."""
+
+from __future__ import annotations
+
+import ast
+import re
+from datetime import date
+
+import duckdb
+import pytest
+
+from yibiaotong import db
+from yibiaotong.config import QUERIES_DIR, ROOT
+from yibiaotong.ui.pages import PAGES
+
+PAGE_FILES = sorted((ROOT / "app_pages").glob("*.py"))
+QUERY_FILES = sorted(p for p in QUERIES_DIR.rglob("*.sql") if p.parent.name != "schema")
+PACKAGE_SOURCE = "\n".join(p.read_text() for p in (ROOT / "yibiaotong").rglob("*.py"))
+SQL_WORDS = re.compile(r"\b(select|insert|update|delete|create|drop)\s+[\w*(]", re.IGNORECASE)
+SAMPLE = {
+    "varchar": "330102",
+    "integer": 1,
+    "bigint": 1,
+    "smallint": 1,
+    "double": 0.0,
+    "boolean": False,
+    "date": date(2026, 1, 1),
+    "timestamp": None,
+    "json": "{}",
+}
+
+
+def test_every_page_file_is_registered_and_every_registered_page_exists():
+    assert {p.stem for p in PAGE_FILES} == {spec.stem for spec in PAGES}
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_page_is_thin(path):
+    source = path.read_text()
+    tree = ast.parse(source)
+    imports = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])
+    }
+    assert "duckdb" not in imports
+    strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    assert not [s for s in strings if SQL_WORDS.search(s) and " from " in s.lower()]
+    calls = [n for n in tree.body if isinstance(n, ast.Assign | ast.Expr)]
+    first = calls[0] if not isinstance(tree.body[0], ast.Expr) else tree.body[1]
+    # The first statement after the docstring and imports is the role gate.
+    body = [n for n in tree.body[1:] if not isinstance(n, ast.Import | ast.ImportFrom)]
+    assert "require_role" in ast.unparse(body[0]), f"{path.name} must call require_role() first"
+    assert first is not None
+
+
+@pytest.mark.parametrize("path", QUERY_FILES, ids=lambda p: str(p.relative_to(QUERIES_DIR)))
+def test_query_has_header_and_is_used(path):
+    name = str(path.relative_to(QUERIES_DIR).with_suffix(""))
+    text = path.read_text()
+    assert text.startswith("-- "), "first line: a comment saying what the query is for"
+    assert "-- params:" in text
+    db.query(name)  # declared and used params agree
+    area, stem = name.split("/", 1)
+    assert f'"{name}"' in PACKAGE_SOURCE or f'"{stem}"' in PACKAGE_SOURCE, f"{name} is not used"
+
+
+def _sample_params(query: db.Query, text: str) -> dict:
+    header = re.search(r"^--\s*params:\s*(.*)$", text, re.MULTILINE).group(1)
+    params = {}
+    for part in header.split(","):
+        words = part.split()
+        if len(words) >= 2 and words[0].startswith("$"):
+            kind = words[1].lower()
+            params[words[0][1:]] = [] if kind.endswith("[]") else SAMPLE.get(kind)
+    assert set(params) == set(query.params)
+    return params
+
+
+@pytest.mark.parametrize("path", QUERY_FILES, ids=lambda p: str(p.relative_to(QUERIES_DIR)))
+def test_query_runs_on_fixture_database(use_fixture_db, path):
+    """Every statement binds against the real schema (writes run inside a rolled-back transaction)."""
+    name = str(path.relative_to(QUERIES_DIR).with_suffix(""))
+    query = db.query(name)
+    params = _sample_params(query, path.read_text())
+    with db.write_lock, db.cursor() as cur:
+        cur.execute("begin transaction")
+        try:
+            cur.execute(query.sql, params) if params else cur.execute(query.sql)
+        except duckdb.ConstraintException:
+            pass  # bound and planned fine; the sample values broke a constraint
+        finally:
+            cur.execute("rollback")

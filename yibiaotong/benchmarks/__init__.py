@@ -1,0 +1,148 @@
+"""`make bench`: measure the budgets of DESIGN.md on a generated district and write JSON.
+
+Each area module (ledger, tags, dashboard, reports) has `run(ctx) -> dict[name, result]`;
+a result holds p50_ms, p95_ms, budget_ms and, where measured, a SQLite/pandas baseline.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import platform
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from yibiaotong import config, db
+
+BENCH_DIR = config.ROOT / "data" / "bench"
+AREAS = ("ledger", "tags", "dashboard", "reports")
+
+
+@dataclass
+class Context:
+    """What an area benchmark gets: the DuckDB file (opened in this process) and a SQLite copy."""
+
+    residents: int
+    db_path: Path
+
+    def sqlite(self, tables: dict[str, str]) -> sqlite3.Connection:
+        """A cached SQLite copy of `tables` ({name: select sql}) with the caller's indexes."""
+        path = self.db_path.with_suffix(".sqlite")
+        con = sqlite3.connect(path)
+        have = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
+        for name, select_sql in tables.items():
+            if name in have:
+                continue
+            with db.cursor() as cur:
+                rel = cur.execute(select_sql)
+                cols = [d[0] for d in rel.description]
+                # Table names are the benchmark's own constants, never user text.
+                con.execute("create table {} ({})".format(name, ", ".join(cols)))
+                insert = "insert into {} values ({})".format(name, ", ".join("?" * len(cols)))
+                while batch := rel.fetchmany(100_000):
+                    con.executemany(insert, batch)
+            con.commit()
+        return con
+
+
+def timed(fn: Callable[[], object], repeat: int = 15, warmup: int = 2) -> dict:
+    """p50 / p95 wall time of `fn` in milliseconds."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return {
+        "p50_ms": round(statistics.median(samples), 1),
+        "p95_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.95))], 1),
+    }
+
+
+def _machine() -> str:
+    return f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def generate(residents: int) -> dict:
+    """Build (or reuse) the benchmark database; generation runs in a child to measure its RSS."""
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    path = BENCH_DIR / f"bench-{residents}.duckdb"
+    meta_path = path.with_suffix(".json")
+    if path.exists() and meta_path.exists():
+        return {**json.loads(meta_path.read_text()), "reused": True}
+    path.unlink(missing_ok=True)
+    env = {**os.environ, "YIBIAOTONG_DB": str(path)}
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "yibiaotong", "init", "--residents", str(residents)],
+        env=env,
+        check=True,
+    )
+    seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    meta = {"db": str(path), "seconds": round(seconds, 2), "peak_rss_mb": round(peak_kb / 1024)}
+    meta_path.write_text(json.dumps(meta))
+    return {**meta, "reused": False}
+
+
+def main(residents: int = 9_000_000, out: str = "bench/results.json") -> int:
+    gen = generate(residents)
+    results: dict[str, dict] = {
+        "demo_generate": {
+            "p50_ms": round(gen["seconds"] * 1000),
+            "p95_ms": round(gen["seconds"] * 1000),
+            "budget_ms": 300_000,
+            "peak_rss_mb": gen["peak_rss_mb"],
+            "note": "figures of the cached database's generation" if gen["reused"] else "",
+        }
+    }
+    os.environ["YIBIAOTONG_DB"] = gen["db"]
+    db.close_all()
+    ctx = Context(residents, Path(gen["db"]))
+    for area in AREAS:
+        try:
+            module = importlib.import_module(f"yibiaotong.benchmarks.{area}")
+        except ModuleNotFoundError:
+            continue
+        results.update(module.run(ctx))
+    results["process"] = {
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    }
+
+    report = {"residents": residents, "machine": _machine(), "results": results}
+    out_path = Path(out)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(report, ensure_ascii=False, indent=2))
+    _print(report)
+    print(f"written to {out_path}")
+    return 0
+
+
+def _ratio(result: dict, key: str) -> str:
+    """How many times slower the baseline was than our p50."""
+    base = (result.get("baseline") or {}).get(key)
+    return f"{base / result['p50_ms']:.1f}" if base and result.get("p50_ms") else "-"
+
+
+def _print(report: dict) -> None:
+    print(f"一表通 bench — {report['residents']:,} residents — {report['machine']}")
+    header = f"{'name':<24}{'p50 ms':>10}{'p95 ms':>10}{'budget':>10}{'sqlite×':>9}{'pandas×':>9}"
+    print(header + "  note")
+    for name, r in report["results"].items():
+        cells = [r.get("p50_ms", "-"), r.get("p95_ms", "-"), r.get("budget_ms", "-")]
+        rss = f"peak RSS {r['peak_rss_mb']} MB " if "peak_rss_mb" in r else ""
+        print(
+            f"{name:<24}"
+            + "".join(f"{c:>10}" for c in cells)
+            + f"{_ratio(r, 'sqlite_ms'):>9}{_ratio(r, 'pandas_ms'):>9}  {rss}{r.get('note', '')}"
+        )
