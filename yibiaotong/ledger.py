@@ -200,6 +200,8 @@ def present(scope: Scope, entity: str, rows: pd.DataFrame) -> pd.DataFrame:
     sensitive = {c for c, f in defs.items() if f["sensitivity"] == "sensitive" and c in rows}
     out = masking.mask_frame(rows, types, sensitive, scope.clearance)
     for column, f in defs.items():
+        if column in out.columns and f["data_type"] == "date" and column not in sensitive:
+            out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d")
         if column in out.columns and f["code_list"]:
             names = catalog.code_items(f["code_list"])
             out[column] = out[column].map(lambda v, n=names: n.get(v, v) if v else v)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from yibiaotong import auth, catalog, ledger
 from yibiaotong.scope import AccessDenied, Scope
+from yibiaotong.ui.shell import flash
 
 SEARCH_HELP = {
     "resident": "姓名、拼音首字母（如 zjh）、身份证号或电话片段、地址",
@@ -258,7 +259,7 @@ def confirm_dialog(scope: Scope) -> None:
             return
         else:
             st.session_state.pop("ledger_pending", None)
-            st.toast("已保存，修改已记入历史。", icon=":material/check_circle:")
+            flash("已保存，修改已记入历史。")
             st.rerun()
     if c2.button("取消", key="ledger_cancel"):
         st.session_state.pop("ledger_pending", None)
@@ -304,7 +305,7 @@ def tag_panel(scope: Scope, entity: str, rec: dict) -> None:
     if st.button("保存标签", key=f"ledger_tags_save_{entity}_{rec['id']}"):
         for code in set(chosen) ^ set(current):
             ledger.set_manual_tag(scope, entity, rec["id"], code, code in chosen)
-        st.toast("标签已更新。")
+        flash("标签已更新。")
         st.rerun()
 
 

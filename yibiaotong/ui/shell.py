@@ -170,12 +170,19 @@ def run_page(page) -> None:
     try:
         if os.environ.get("YIBIAOTONG_FAULT_PAGE") == page.url_path:  # e2e fault injection
             raise RuntimeError("injected fault for the error-boundary test")
+        if message := st.session_state.pop("yb_flash", None):
+            st.toast(message, icon=":material/check_circle:")
         page.run()
     except db.DatabaseLockedError as exc:
         st.error(str(exc))
     except Exception:
         log.exception("page %s failed", page.url_path)
         st.error("页面出现错误，操作未完成，数据未被修改。请刷新重试；如仍有问题请联系管理员。")
+
+
+def flash(message: str) -> None:
+    """A toast that survives the st.rerun() that follows a save."""
+    st.session_state["yb_flash"] = message
 
 
 def require_role(*roles: str) -> Scope:
