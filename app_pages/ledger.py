@@ -8,15 +8,16 @@ from yibiaotong.ui.shell import page_header, require_role
 
 scope = require_role("district_admin", "social_worker")
 page_header("ledger")
+ledger_view.apply_goto()
 
 requested = st.query_params.get("entity")
 requested = requested if requested in ledger.ENTITIES else "resident"
+st.session_state.setdefault("ledger_entity", requested)
 entity = (
     st.segmented_control(
         "台账",
         list(ledger.ENTITIES),
         format_func=ledger.ENTITIES.get,
-        default=requested,
         key="ledger_entity",
         label_visibility="collapsed",
     )

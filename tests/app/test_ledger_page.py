@@ -77,3 +77,33 @@ def test_edit_confirm_save_shows_in_history(writable_db):
     assert after["version"] == before["version"] + 1
     history = ledger.history(scope, "resident", rid)
     assert history[0]["field_name"] == "工作单位" and history[0]["username"] == "sw_tianxian"
+
+
+def test_register_birth_from_the_household_record(writable_db):
+    scope = auth.scope_for("sw_tianxian")
+    with db.cursor() as cur:
+        hid, members = cur.execute(
+            "select h.id, count(*) from household as h join resident as r on r.household_id = h.id "
+            "where starts_with(h.grid_code, $o) and h.status = 'active' and r.status = 'active' "
+            "and exists (select 1 from resident as m where m.household_id = h.id and m.sex = '2' "
+            "and m.relation_to_head in ('02', '10') and m.birth_date > current_date - interval 40 year) "
+            "group by h.id order by h.id limit 1",
+            {"o": scope.org_code},
+        ).fetchone()
+    at = open_ledger("sw_tianxian", entity="household", id=str(hid))
+    assert not at.exception
+    form_inputs = [t for t in at.text_input if t.label == "姓名 *"]
+    form_inputs[0].input("王小宝")
+    next(b for b in at.button if b.label == "登记").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert len(events_members(scope, hid)) == members + 1
+    newborn = next(m for m in events_members(scope, hid) if m["name"] == "王小宝")
+    assert newborn["relation_name"] in ("子", "女", "孙子女")
+    assert any(h.value == "人口：王小宝" for h in at.subheader), (at.main, dict(at.query_params))
+
+
+def events_members(scope, household_id):
+    from yibiaotong import events
+
+    return events.household_members(scope, household_id)

@@ -28,6 +28,7 @@ def residents_of(db_path, community: str, count: int) -> list[tuple]:
 def pick_first_row(page) -> None:
     """Click the selection box of the first data row of the st.dataframe grid."""
     grid = page.get_by_test_id("stDataFrame").first
+    grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)
     wait_for_app(page)

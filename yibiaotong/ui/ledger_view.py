@@ -9,6 +9,7 @@ import streamlit as st
 
 from yibiaotong import auth, catalog, ledger
 from yibiaotong.scope import AccessDenied, Scope
+from yibiaotong.ui import event_forms
 from yibiaotong.ui.shell import flash
 
 SEARCH_HELP = {
@@ -25,6 +26,7 @@ TITLE_COLUMN = {"resident": "name", "household": "household_no", "house": "addre
 
 def browse(scope: Scope, entity: str) -> None:
     """Search box, filters, one page of results; picking a row opens the record."""
+    event_forms.new_record(scope, entity)
     c1, c2 = st.columns([3, 2])
     text = c1.text_input(
         "搜索", key=f"ledger_q_{entity}", placeholder=SEARCH_HELP[entity], max_chars=50
@@ -76,9 +78,17 @@ def browse(scope: Scope, entity: str) -> None:
 
 
 def open_record(entity: str, record_id: int) -> None:
-    st.query_params["entity"] = entity
-    st.query_params["id"] = str(record_id)
+    st.session_state[event_forms.GOTO_KEY] = (entity, record_id)
     st.rerun()
+
+
+def apply_goto() -> None:
+    """Open the record a previous run asked for: set the entity switch before it is drawn."""
+    goto = st.session_state.pop(event_forms.GOTO_KEY, None)
+    if goto:
+        st.session_state["ledger_entity"] = goto[0]
+        st.query_params["entity"] = goto[0]
+        st.query_params["id"] = str(goto[1])
 
 
 def close_record() -> None:
@@ -90,7 +100,7 @@ def close_record() -> None:
 
 
 def record(scope: Scope, entity: str, record_id: str) -> None:
-    """The record page: hints, then tabs 详情 / 标签 / 历史."""
+    """The record page: hints, then tabs 详情 / 业务办理 / 标签 / 历史."""
     if st.button("返回列表", icon=":material/arrow_back:", key="ledger_back"):
         close_record()
     try:
@@ -110,9 +120,11 @@ def record(scope: Scope, entity: str, record_id: str) -> None:
     hints = ledger.quality_hints(scope, entity, rec)
     if hints:
         st.warning("数据质量提示：\n\n" + "\n".join(f"- {h}" for h in hints))
-    details, tags_tab, history_tab = st.tabs(["详情", "标签", "历史"])
+    details, events_tab, tags_tab, history_tab = st.tabs(["详情", "业务办理", "标签", "历史"])
     with details:
         edit_form(scope, entity, rec)
+    with events_tab:
+        event_forms.RECORD_EVENTS[entity](scope, rec)
     with tags_tab:
         tag_panel(scope, entity, rec)
     with history_tab:

@@ -1,0 +1,3 @@
+-- Next shop id (max + 1), read under the write lock of the event's transaction.
+-- params: none
+select coalesce(max(id), 0) + 1 from shop
