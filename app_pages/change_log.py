@@ -22,7 +22,12 @@ entity = c2.selectbox(
 source = c3.selectbox(
     "来源",
     [None, "console", "event", "import"],
-    format_func=lambda s: {None: "全部", "console": "控制台编辑", "event": "业务办理", "import": "数据回流"}[s],
+    format_func=lambda s: {
+        None: "全部",
+        "console": "控制台编辑",
+        "event": "业务办理",
+        "import": "数据回流",
+    }[s],
     key="change_log_source",
 )
 days = c4.date_input(

@@ -12,7 +12,7 @@ page_header("home", f"您好，{scope.name}。欢迎使用一表通。")
 with st.container(border=True):
     left, right = st.columns(2)
     left.markdown(f"**账号**：{scope.username}　**角色**：{scope.role_name}")
-    left.markdown(f"**辖区**：{catalog.org_path(scope.org_code)}")
+    left.markdown(f"**辖区**：{catalog.org_label(scope.org_code)}")
     if scope.department:
         left.markdown(f"**所属部门**：{catalog.department_name(scope.department)}")
     right.markdown(

@@ -35,9 +35,7 @@ with add_tab, st.form("users_add", clear_on_submit=False):
     new_name = c2.text_input("姓名")
     role = c1.selectbox("角色", list(ROLES), format_func=ROLES.get)
     units = catalog.org_units_under(scope.org_code)
-    org_code = c2.selectbox(
-        "辖区", [u["code"] for u in units], format_func=lambda c: catalog.org_path(c)
-    )
+    org_code = c2.selectbox("辖区", [u["code"] for u in units], format_func=catalog.org_label)
     departments = catalog.departments()
     department = c1.selectbox(
         "部门（条线部门人员必填）",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from yibiaotong import auth, catalog, config, db, demo
+from yibiaotong import auth, catalog, config, db, demo, tags
 
 DEMO_PASSWORD = "Demo@2026"
 
@@ -59,6 +59,11 @@ def initialise(
         with db.write_lock, db.cursor() as cur:
             report["demo"] = demo.generate(cur, residents, seed=seed, progress=progress)
         report["demo_seconds"] = round(time.perf_counter() - started, 2)
+        started = time.perf_counter()
+        with db.transaction() as cur:
+            tags.refresh_rules(cur)
+            db.bump_data_version(cur)
+        report["tag_refresh_seconds"] = round(time.perf_counter() - started, 2)
     report["demo_users"] = create_demo_users()
     report["cookie_key_created"] = auth.ensure_cookie_key()
     return report

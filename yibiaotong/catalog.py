@@ -645,6 +645,11 @@ def org_path(code: str) -> str | None:
     return None if unit is None else unit["full_name"]
 
 
+def org_label(code: str) -> str:
+    """The org path as users read it: 上城区 › 闸弄口街道 › 天仙社区."""
+    return (org_path(code) or code).replace("/", " › ")
+
+
 def departments() -> dict[str, str]:
     """Department code → name, in display order."""
     return dict(db.fetch_all("catalog/departments"))

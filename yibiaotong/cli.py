@@ -38,6 +38,7 @@ def _cmd_init(args) -> int:
     print("参考目录：" + "，".join(f"{k} {v}" for k, v in report["catalog"].items()))
     if "demo" in report:
         print(f"演示数据：{report['demo']}，用时 {report['demo_seconds']} 秒")
+        print(f"规则标签已计算，用时 {report['tag_refresh_seconds']} 秒")
     if report["demo_users"]:
         print(f"已创建演示账号：{', '.join(report['demo_users'])}（密码见 README）")
     if report["cookie_key_created"]:

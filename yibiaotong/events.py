@@ -70,14 +70,12 @@ class _Event:
 
 
 @contextmanager
-def _event(scope: Scope, name: str, entities: tuple[str, ...]) -> Iterator[_Event]:
+def _event(scope: Scope, name: str) -> Iterator[_Event]:
+    """One event: a transaction, one batch id; rule tags of the touched records refresh at the end."""
     with db.transaction() as cur:
-        yield _Event(cur, scope, f"event:{name}", uuid.uuid4().hex[:12])
-        ledger.after_write(cur, entities)
-
-
-# Refreshing resident rules also refreshes household rules (member counts), and vice versa.
-_PEOPLE = ("resident",)
+        event = _Event(cur, scope, f"event:{name}", uuid.uuid4().hex[:12])
+        yield event
+        ledger.after_write(cur, event.batch_id)
 
 
 # ---------------------------------------------------------------- input checks
@@ -407,7 +405,7 @@ def register_birth(
     else:
         id_number = None
 
-    with _event(scope, "register_birth", _PEOPLE) as ev:
+    with _event(scope, "register_birth") as ev:
         household = _active(ev, "household", household_id, "该户")
         members = _members(ev.cur, ev.scope, household["id"])
         by_id = {m["id"]: m for m in members}
@@ -493,7 +491,7 @@ def move_in(
     clean = ledger.validate_changes("resident", {}, values)
     columns, attrs = _columns("resident", clean)
 
-    with _event(scope, "move_in", _PEOPLE) as ev:
+    with _event(scope, "move_in") as ev:
         if columns.get("id_type") == "01":
             _refuse_duplicate_id(ev, columns.get("id_number"))
         head = None
@@ -559,7 +557,7 @@ def _retire(
         except validate.ValidationError as exc:
             raise _failed(exc) from None
 
-    with _event(scope, event, _PEOPLE) as ev:
+    with _event(scope, event) as ev:
         person = _active(ev, "resident", resident_id, "该人员")
         if person["birth_date"] and on < person["birth_date"]:
             raise LedgerError(f"{label}不能早于出生日期（{person['birth_date'].isoformat()}）。")
@@ -661,7 +659,7 @@ def split_household(
     if new_head_id not in chosen:
         raise LedgerError("新户主须为分出的成员之一。")
 
-    with _event(scope, "split_household", _PEOPLE) as ev:
+    with _event(scope, "split_household") as ev:
         old = _active(ev, "household", household_id, "该户")
         members = {m["id"]: m for m in _members(ev.cur, ev.scope, old["id"])}
         strangers = [i for i in chosen if i not in members]
@@ -699,7 +697,7 @@ def merge_households(scope: Scope, source_id: int, target_id: int) -> int:
     """合户: every member of the source joins the target under its 户主; the source is dissolved."""
     if str(source_id) == str(target_id):
         raise LedgerError("不能将一户并入其自身，请选择另一户。")
-    with _event(scope, "merge_households", _PEOPLE) as ev:
+    with _event(scope, "merge_households") as ev:
         source = _active(ev, "household", source_id, "被并入的户")
         target = _active(ev, "household", target_id, "并入的目标户")
         head = _head_of(target, _members(ev.cur, ev.scope, target["id"]))
@@ -727,7 +725,7 @@ def register_rental(scope: Scope, house_id: int, tenant_count: Any, on_date: Any
         raise ValidationFailed(["承租人数：出租登记须至少1人"])
     on = _date(on_date, "出租登记日期")
     occupancy = "4" if tenants >= GROUP_RENTAL_TENANTS else "2"
-    with _event(scope, "register_rental", ("house",)) as ev:
+    with _event(scope, "register_rental") as ev:
         house = _active(ev, "house", house_id, "该房屋")
         clean = {
             "house_occupancy": occupancy,
@@ -740,7 +738,7 @@ def register_rental(scope: Scope, house_id: int, tenant_count: Any, on_date: Any
 
 def end_rental(scope: Scope, house_id: int) -> int:
     """退租: occupancy 空置 and no tenants."""
-    with _event(scope, "end_rental", ("house",)) as ev:
+    with _event(scope, "end_rental") as ev:
         house = _active(ev, "house", house_id, "该房屋")
         if house["occupancy"] not in RENTED:
             raise LedgerError("该房屋当前未登记出租，无需办理退租。")
@@ -761,7 +759,7 @@ def open_shop(scope: Scope, fields: dict[str, Any], grid_code: str) -> int:
         values["shop_opened_on"] = date.today()
     clean = ledger.validate_changes("shop", {}, values)
     columns, attrs = _columns("shop", clean)
-    with _event(scope, "open_shop", ("shop",)) as ev:
+    with _event(scope, "open_shop") as ev:
         grid = _grid_in_scope(scope, grid_code)
         uscc = columns.get("uscc")
         if (
@@ -788,7 +786,7 @@ def open_shop(scope: Scope, fields: dict[str, Any], grid_code: str) -> int:
 def close_shop(scope: Scope, shop_id: int, on_date: Any) -> int:
     """商铺歇业: status closed with the closing date."""
     on = _date(on_date, "歇业日期")
-    with _event(scope, "close_shop", ("shop",)) as ev:
+    with _event(scope, "close_shop") as ev:
         shop = _active(ev, "shop", shop_id, "该商铺")
         if shop["opened_on"] and on < shop["opened_on"]:
             raise LedgerError(f"歇业日期不能早于开业日期（{shop['opened_on'].isoformat()}）。")

@@ -437,12 +437,16 @@ def log_change(cur, scope, entity, entity_id, field_code, old, new, source, batc
     )
 
 
-def after_write(cur, entities: tuple[str, ...]) -> None:
-    """Every write batch ends here: rule tags follow the data, caches see a new data version."""
+def after_write(cur, batch_id: str) -> None:
+    """Every write batch ends here: rule tags of the records it touched follow the data, and
+    caches see a new data version."""
     from yibiaotong import tags
 
-    for entity in entities:
-        tags.refresh_rules(cur, entity)
+    touched: dict[str, list[int]] = {}
+    for entity, entity_id in db.run(cur, "ledger/batch_records", batch_id=batch_id).fetchall():
+        touched.setdefault(entity, []).append(entity_id)
+    for entity, ids in touched.items():
+        tags.refresh_rules(cur, entity, ids=ids)
     db.bump_data_version(cur)
 
 
@@ -462,9 +466,10 @@ def save(
                 record["version"], changes_since(scope, entity, record_id, expected_version, cur)
             )
         clean = validate_changes(entity, record, changes)
-        version = write_changes(cur, scope, entity, record, clean, source, uuid.uuid4().hex[:12])
+        batch_id = uuid.uuid4().hex[:12]
+        version = write_changes(cur, scope, entity, record, clean, source, batch_id)
         if version != record["version"]:
-            after_write(cur, (entity,))
+            after_write(cur, batch_id)
     return version
 
 

@@ -50,7 +50,7 @@ def _grid_select(scope: Scope, key: str) -> str:
     return st.selectbox(
         "所在网格",
         [g["code"] for g in grids],
-        format_func=lambda c: catalog.org_path(c).replace("/", " › "),
+        format_func=lambda c: catalog.org_label(c),
         key=key,
     )
 

@@ -35,7 +35,7 @@ def browse(scope: Scope, entity: str) -> None:
     org_code = c2.selectbox(
         "范围",
         [u["code"] for u in units],
-        format_func=lambda c: catalog.org_path(c).replace("/", " › "),
+        format_func=lambda c: catalog.org_label(c),
         key=f"ledger_org_{entity}",
     )
     c3, c4, c5 = st.columns(3)
@@ -114,7 +114,7 @@ def record(scope: Scope, entity: str, record_id: str) -> None:
     st.subheader(f"{ledger.ENTITIES[entity]}：{title}")
     st.caption(
         f"编号 {rec['id']} · {ledger.STATUS_NAMES.get(rec['status'], rec['status'])} · "
-        f"{catalog.org_path(rec['grid_code']).replace('/', ' › ')} · 第 {rec['version']} 版，"
+        f"{catalog.org_label(rec['grid_code'])} · 第 {rec['version']} 版，"
         f"{rec['updated_at']:%Y-%m-%d %H:%M} 由 {rec['updated_by']} 更新"
     )
     hints = ledger.quality_hints(scope, entity, rec)

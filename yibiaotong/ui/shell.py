@@ -134,7 +134,7 @@ def login() -> Scope:
 
     with st.sidebar:
         st.markdown(f"**{scope.name}** · {scope.role_name}")
-        st.caption(catalog.org_path(scope.org_code))
+        st.caption(catalog.org_label(scope.org_code))
         authenticator.logout(
             "退出登录", location="sidebar", key="logout_button", callback=_on_logout
         )
