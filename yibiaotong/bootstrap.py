@@ -61,6 +61,7 @@ def initialise(
         report["demo_seconds"] = round(time.perf_counter() - started, 2)
         started = time.perf_counter()
         with db.transaction() as cur:
+            db.run(cur, "ledger/fill_search_keys", ids=None)
             tags.refresh_rules(cur)
             db.bump_data_version(cur)
         report["tag_refresh_seconds"] = round(time.perf_counter() - started, 2)

@@ -134,19 +134,48 @@ def name_initials(name: str) -> str:
 # ---------------------------------------------------------------- search
 
 
-def _search_terms(text: str | None) -> dict[str, str | None]:
-    """Route one search box: pinyin initials, an ID/phone fragment, or Chinese text."""
-    text = (text or "").strip()
-    terms = {"text": None, "initials": None, "digits": None}
-    if not text:
-        return terms
-    if re.fullmatch(r"[A-Za-z]{1,10}", text):
-        terms["initials"] = text.lower()
-    elif re.fullmatch(r"[0-9Xx]{3,18}|[0-9A-Za-z]{6,18}", text):
-        terms["digits"] = text.upper()
-    else:
-        terms["text"] = text[:50]
-    return terms
+ADDRESS_HINT = re.compile(r"[路街巷弄号幢栋楼单元室区村苑园]|\d")
+COUNT_CAP = 1000  # counts stop here ("1,000+"): a common name needs no full scan of 9 million
+
+
+def _search_terms(entity: str, text: str | None) -> dict[str, str | None]:
+    """Route one search box to the columns it can mean, so each search scans as little as it can:
+    pinyin initials, an ID or phone fragment, a name, or an address."""
+    text = (text or "").strip()[:50]
+    digits = text.upper() if re.fullmatch(r"[0-9Xx]{3,18}|[0-9A-Za-z]{6,18}", text) else None
+    initials = text.lower() if re.fullmatch(r"[A-Za-z]{1,10}", text) else None
+    if initials and digits:  # a short all-letter term is initials, not a credit-code fragment
+        digits = None
+    words = None if (digits or initials or not text) else text
+    if entity != "resident":
+        return {"text": words, "initials": initials, "digits": digits}
+    tails = _tail_keys(digits)
+    address = words if words and ADDRESS_HINT.search(words) else None
+    return {
+        "name": None if address else words,
+        "address": address,
+        "initials": initials,
+        "digits": digits,
+        **tails,
+    }
+
+
+def _tail_keys(digits: str | None) -> dict:
+    """How a digit term is matched: as the end of an ID or phone number (后四位, 后六位, a whole
+    number) through the integer tail columns, or, for other lengths, anywhere in the number."""
+    keys = {"digits_in": None, "id_tail": None, "phone_tail": None, "tail_mod": 1}
+    if digits is None:
+        return keys
+    whole_phone = re.fullmatch(r"1[3-9]\d{9}", digits)
+    if not (4 <= len(digits) <= 6 or len(digits) == 18 or whole_phone):
+        return {**keys, "digits_in": "contains"}
+    tail = digits[-6:]
+    return {
+        "digits_in": "tail",
+        "id_tail": int(tail.replace("X", "0")) if re.fullmatch(r"\d*X?", tail) else -1,
+        "phone_tail": int(digits[-4:]) if digits[-4:].isdigit() else -1,
+        "tail_mod": 10 ** len(tail),
+    }
 
 
 def sort_options(entity: str) -> dict[str, str]:
@@ -160,7 +189,7 @@ def _order_by(entity: str, sort: str, descending: bool) -> dict[str, str]:
         raise LedgerError("不支持按该列排序。")
     direction = "desc" if descending else "asc"
     fragment = f"{sort} {direction} nulls last, id" if sort != "id" else f"id {direction}"
-    return {"order_by": fragment, "order_by_page": "page." + fragment.replace(", id", ", page.id")}
+    return {"order_by": fragment}
 
 
 def search(
@@ -174,22 +203,35 @@ def search(
     page: int = 1,
     page_size: int = PAGE_SIZE,
 ) -> tuple[pd.DataFrame, int]:
-    """One page of an entity in scope (masked for the role) and the total number of matches."""
+    """One page of an entity in scope (masked for the role) and the number of matches, counted
+    up to COUNT_CAP (or just past the page asked for)."""
     _check_entity(entity)
     if status is not None and status not in STATUSES[entity]:
         raise LedgerError("未知的状态。")
-    params = {"org_code": scope.narrow(org_code), "status": status, **_search_terms(text)}
+    params = {"org_code": scope.narrow(org_code), "status": status, **_search_terms(entity, text)}
     page = max(1, int(page))
+    offset = (page - 1) * page_size
     with db.cursor() as cur:
-        total = db.run(cur, f"ledger/count_{entity}", **params).fetchone()[0]
-        rows = db.run_sorted(
-            cur,
-            f"ledger/search_{entity}",
-            order_by=_order_by(entity, sort, descending),
-            limit=page_size,
-            offset=(page - 1) * page_size,
-            **params,
-        ).df()
+        # Two steps: find the page's ids reading only filter and sort columns, then fetch the
+        # shown columns of those few rows by id.
+        ids = [
+            r[0]
+            for r in db.run_sorted(
+                cur,
+                f"ledger/find_{entity}",
+                order_by=_order_by(entity, sort, descending),
+                limit=page_size,
+                offset=offset,
+                **params,
+            ).fetchall()
+        ]
+        rows = db.run(cur, f"ledger/page_{entity}", ids=ids).df()
+        if 0 < len(rows) < page_size:
+            total = offset + len(rows)  # the last page: the count is known without a second scan
+        else:
+            # Count only as far as needed: past the cap (or the page asked for) it stops.
+            cap = max(COUNT_CAP, offset + page_size + 1)
+            total = db.run(cur, f"ledger/count_{entity}", cap=cap, **params).fetchone()[0]
     return present(scope, entity, rows), total
 
 
@@ -445,6 +487,8 @@ def after_write(cur, batch_id: str) -> None:
     touched: dict[str, list[int]] = {}
     for entity, entity_id in db.run(cur, "ledger/batch_records", batch_id=batch_id).fetchall():
         touched.setdefault(entity, []).append(entity_id)
+    if "resident" in touched:
+        db.run(cur, "ledger/fill_search_keys", ids=touched["resident"])
     for entity, ids in touched.items():
         tags.refresh_rules(cur, entity, ids=ids)
     db.bump_data_version(cur)

@@ -13,7 +13,7 @@ from yibiaotong.ui import event_forms
 from yibiaotong.ui.shell import flash
 
 SEARCH_HELP = {
-    "resident": "姓名、拼音首字母（如 zjh）、身份证号或电话片段、地址",
+    "resident": "姓名、拼音首字母（如 zjh）、身份证或电话后 4–6 位、完整号码、地址",
     "household": "户号、地址、户主拼音首字母、电话片段",
     "house": "房屋编号、地址、产权人、电话片段",
     "shop": "店铺名称、地址、负责人、信用代码或电话片段",
@@ -56,8 +56,10 @@ def browse(scope: Scope, entity: str) -> None:
     except ledger.LedgerError as exc:
         st.error(str(exc))
         return
+    # Counts stop at the cap, so past it the pager grows one page at a time.
     pages = max(1, math.ceil(total / ledger.PAGE_SIZE))
-    st.caption(f"共 {total:,} 条，第 {min(page, pages)} / {pages} 页。点选一行打开记录。")
+    shown = f"{ledger.COUNT_CAP:,}+" if total >= ledger.COUNT_CAP else f"{total:,}"
+    st.caption(f"共 {shown} 条，第 {min(page, pages)} / {pages} 页。点选一行打开记录。")
     if total == 0:
         st.info("没有符合条件的记录。可换个关键字，或把“范围”放大。")
         return

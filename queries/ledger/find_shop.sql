@@ -1,19 +1,7 @@
--- One page of shops in an org subtree matching the search box.
+-- Ids of one page of shops in an org subtree matching the search box, in a whitelisted order.
 -- params: $org_code varchar, $status varchar, $text varchar, $initials varchar, $digits varchar, $limit integer, $offset integer
-select
-    s.id,
-    s.name,
-    s.uscc,
-    s.category,
-    s.legal_person,
-    s.phone,
-    s.address,
-    s.inspection_status,
-    g.full_name as org_name,
-    s.status,
-    s.version
+select s.id
 from shop as s
-left join org_unit as g on g.code = s.grid_code
 where
     starts_with(s.grid_code, $org_code)
     and ($status is null or s.status = $status)

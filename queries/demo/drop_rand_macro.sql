@@ -1,0 +1,3 @@
+-- Drop the generator's macro demo_rand.
+-- params: none
+drop macro if exists demo_rand
