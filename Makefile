@@ -19,13 +19,19 @@ init: $(STAMP)
 run: init
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-# Browser tests need Debian's chromium and CJK fonts; install them when missing and allowed.
+# Browser tests need Debian's chromium and CJK fonts; report tests render Excel files with
+# LibreOffice and look at page 1 with pdftoppm. Installed when missing (as root).
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+OFFICE_PACKAGES := libreoffice-calc poppler-utils
 system-deps:
-	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	@if ! command -v chromium >/dev/null || ! command -v soffice >/dev/null \
+		|| ! command -v pdftoppm >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
 		if [ "$$(id -u)" = "0" ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
+			apt-get update -qq \
+			&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) \
+			&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(OFFICE_PACKAGES); \
 		else \
-			echo "请以 root 安装：apt-get install chromium fonts-noto-cjk" >&2; exit 1; \
+			echo "请以 root 安装：apt-get install $(BROWSER_PACKAGES) $(OFFICE_PACKAGES)" >&2; exit 1; \
 		fi; \
 	fi
 
