@@ -403,6 +403,20 @@ def _as_text(value: Any) -> str | None:
     return str(value)
 
 
+def differs(f: dict, entered: Any, current: Any) -> bool:
+    """Whether a form value changes a field (85.5 vs 85.50 or " 张三" vs "张三" do not)."""
+    if isinstance(entered, str):
+        entered = entered.strip()
+    if entered in (None, "") or current in (None, ""):
+        return entered not in (None, "") or current not in (None, "")
+    if f["data_type"] in ("int", "decimal"):
+        try:
+            return Decimal(str(entered)) != Decimal(str(current))
+        except InvalidOperation:
+            return True
+    return _as_text(entered) != _as_text(current)
+
+
 def _update_params(entity: str, record: dict) -> dict[str, Any]:
     """All editable columns of the record, as the update_<entity>.sql statement expects them."""
     q = db.query(f"ledger/update_{entity}")

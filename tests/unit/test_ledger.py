@@ -302,3 +302,20 @@ def test_quality_hints_find_duplicate_ids_in_scope(worker):
         )
     hints = ledger.quality_hints(worker, "resident", ledger.get(worker, "resident", ids[0]))
     assert any("同一身份证号" in h for h in hints)
+
+
+@pytest.mark.parametrize(
+    ("data_type", "entered", "current", "changed"),
+    [
+        ("decimal", 85.5, "85.50", False),
+        ("decimal", 85.51, "85.50", True),
+        ("int", 3, 3, False),
+        ("text", " 张三 ", "张三", False),
+        ("text", "", None, False),
+        ("text", "李四", None, True),
+        ("date", date(2020, 1, 2), date(2020, 1, 2), False),
+        ("code", None, "01", True),
+    ],
+)
+def test_form_values_that_do_not_change_a_field_are_not_edits(data_type, entered, current, changed):
+    assert ledger.differs({"data_type": data_type}, entered, current) is changed

@@ -215,8 +215,7 @@ def _stage_edit(scope: Scope, entity: str, rec: dict, fields: list[dict], entere
         f["code"]: entered[f["code"]]
         for f in fields
         if not (f["sensitivity"] == "sensitive" and not scope.clearance)
-        and ledger._as_text(_normalise(entered[f["code"]]))
-        != ledger._as_text(ledger.value_of(rec, f))
+        and ledger.differs(f, entered[f["code"]], ledger.value_of(rec, f))
     }
     if not changes:
         st.info("没有修改任何字段。")
@@ -233,15 +232,6 @@ def _stage_edit(scope: Scope, entity: str, rec: dict, fields: list[dict], entere
         "changes": changes,
         "clean": clean,
     }
-
-
-def _normalise(value):
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    if isinstance(value, float) and value.is_integer():
-        return value
-    return value
 
 
 def _drop_pending() -> None:
