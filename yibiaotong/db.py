@@ -125,20 +125,26 @@ def run(cur: duckdb.DuckDBPyConnection, name: str, /, **params: Any) -> duckdb.D
     return cur.execute(q.sql, params) if params else cur.execute(q.sql)
 
 
-def run_sorted(
-    cur: duckdb.DuckDBPyConnection, name: str, /, order_by: dict[str, str], **params: Any
+_SLOT_RE = re.compile(r"\{([a-z_]+)\}")
+
+
+def run_filled(
+    cur: duckdb.DuckDBPyConnection, name: str, /, slots: dict[str, str], **params: Any
 ) -> duckdb.DuckDBPyConnection:
-    """Like run(), filling `{order_by…}` slots with ORDER BY fragments the caller took from a
-    whitelist (sort keys are identifiers and cannot be parameters)."""
+    """Like run(), for a query with `{slot}`s (sort keys, match conditions) that the caller fills
+    with fragments from its own whitelist: identifiers cannot be parameters. A fragment never
+    carries a value (no quotes, comments or semicolons); its $params are checked like the rest."""
     q = query(name)
-    q.check(params)
     sql = q.sql
-    for slot, fragment in order_by.items():
-        if not re.fullmatch(r"[a-z_.]+( (asc|desc))?( nulls (first|last))?(, [a-z_.]+)*", fragment):
-            raise ValueError(f"not a whitelisted order fragment: {fragment!r}")
+    for slot, fragment in slots.items():
+        if re.search(r"['\";]|--|/\*", fragment):
+            raise ValueError(f"fragment for {{{slot}}} carries a literal: {fragment!r}")
         sql = sql.replace("{" + slot + "}", fragment)
-    if "{order_by" in sql:
-        raise ValueError(f"query {name}: unfilled order slot")
+    if unfilled := _SLOT_RE.findall(sql):
+        raise ValueError(f"query {name}: unfilled slots {unfilled}")
+    used = set(_PARAM_RE.findall(sql))
+    if used != set(params):
+        raise TypeError(f"query {name}: uses params {sorted(used)}, given {sorted(params)}")
     return cur.execute(sql, params)
 
 

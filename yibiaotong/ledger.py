@@ -137,45 +137,90 @@ def name_initials(name: str) -> str:
 ADDRESS_HINT = re.compile(r"[路街巷弄号幢栋楼单元室区村苑园]|\d")
 COUNT_CAP = 1000  # counts stop here ("1,000+"): a common name needs no full scan of 9 million
 
+# Whitelisted search conditions for residents: `{match}` of find_resident (a scan) and `{key}` of
+# find_resident_keyed (a selective lookup). Values arrive only as $term and the tail parameters.
+RESIDENT_MATCH = {
+    "all": "true",
+    "name": "contains(r.name, $term)",
+    "address": "contains(r.current_address, $term)",
+    "initials": "starts_with(r.name_initials, $term)",
+    "digits": "(contains(r.id_number, $term) or contains(r.phone, $term))",
+}
+RESIDENT_KEY = {
+    "name": "r.name = $term",
+    "id_tail6": "r.id_tail = $id_tail and ends_with(r.id_number, $term)",
+    "id_tail": "r.id_tail % $tail_mod = $id_tail and ends_with(r.id_number, $term)",
+    "phone_tail4": "r.phone_tail = $phone_tail",
+    "phone": "r.phone_tail = $phone_tail and r.phone = $term",
+}
 
-def _search_terms(entity: str, text: str | None) -> dict[str, str | None]:
-    """Route one search box to the columns it can mean, so each search scans as little as it can:
-    pinyin initials, an ID or phone fragment, a name, or an address."""
+
+@dataclass(frozen=True)
+class _Attempt:
+    """One way to answer a search: which find/count queries, which condition, which values."""
+
+    find: str
+    count: str
+    slots: dict
+    params: dict
+
+
+def _classify(text: str | None) -> tuple[str | None, str | None, str | None]:
+    """(words, initials, digits) of one search box."""
     text = (text or "").strip()[:50]
     digits = text.upper() if re.fullmatch(r"[0-9Xx]{3,18}|[0-9A-Za-z]{6,18}", text) else None
     initials = text.lower() if re.fullmatch(r"[A-Za-z]{1,10}", text) else None
     if initials and digits:  # a short all-letter term is initials, not a credit-code fragment
         digits = None
     words = None if (digits or initials or not text) else text
+    return words, initials, digits
+
+
+def _attempts(entity: str, text: str | None) -> list[_Attempt]:
+    """How to search, most selective first: a whole name through its index before a scan of
+    names; 身份证 / 手机 tails (后四位, 后六位, a whole number) through integer tail columns."""
+    words, initials, digits = _classify(text)
     if entity != "resident":
-        return {"text": words, "initials": initials, "digits": digits}
-    tails = _tail_keys(digits)
-    address = words if words and ADDRESS_HINT.search(words) else None
-    return {
-        "name": None if address else words,
-        "address": address,
-        "initials": initials,
-        "digits": digits,
-        **tails,
-    }
+        params = {"text": words, "initials": initials, "digits": digits}
+        return [_Attempt(f"ledger/find_{entity}", f"ledger/count_{entity}", {}, params)]
+    scan = lambda match, **p: _Attempt(  # noqa: E731
+        "ledger/find_resident", "ledger/count_resident", {"match": RESIDENT_MATCH[match]}, p
+    )
+    keyed = lambda key, **p: _Attempt(  # noqa: E731
+        "ledger/find_resident_keyed", "ledger/count_resident_keyed", {"key": RESIDENT_KEY[key]}, p
+    )
+    if initials:
+        return [scan("initials", term=initials)]
+    if digits:
+        return _digit_attempts(digits, keyed) or [scan("digits", term=digits)]
+    if words and ADDRESS_HINT.search(words):
+        return [scan("address", term=words)]
+    if words:
+        return [keyed("name", term=words), scan("name", term=words)]
+    return [scan("all")]
 
 
-def _tail_keys(digits: str | None) -> dict:
-    """How a digit term is matched: as the end of an ID or phone number (后四位, 后六位, a whole
-    number) through the integer tail columns, or, for other lengths, anywhere in the number."""
-    keys = {"digits_in": None, "id_tail": None, "phone_tail": None, "tail_mod": 1}
-    if digits is None:
-        return keys
-    whole_phone = re.fullmatch(r"1[3-9]\d{9}", digits)
-    if not (4 <= len(digits) <= 6 or len(digits) == 18 or whole_phone):
-        return {**keys, "digits_in": "contains"}
+def _digit_attempts(digits: str, keyed) -> list[_Attempt]:
+    """A digit term as people type it: a whole ID (or its last 5–6), a whole mobile number, or
+    four digits, 手机尾号 first and then 身份证后四位. Other lengths return [] (searched anywhere)."""
     tail = digits[-6:]
-    return {
-        "digits_in": "tail",
+    id_key = {
+        "term": digits,
         "id_tail": int(tail.replace("X", "0")) if re.fullmatch(r"\d*X?", tail) else -1,
-        "phone_tail": int(digits[-4:]) if digits[-4:].isdigit() else -1,
         "tail_mod": 10 ** len(tail),
     }
+    if re.fullmatch(r"1[3-9]\d{9}", digits):
+        return [keyed("phone", term=digits, phone_tail=int(digits[-4:]))]
+    if len(digits) == 4 and digits.isdigit():
+        return [
+            keyed("phone_tail4", phone_tail=int(digits)),
+            keyed("id_tail", **id_key),
+        ]
+    if len(digits) in (6, 18):
+        return [keyed("id_tail6", term=digits, id_tail=id_key["id_tail"])]
+    if len(digits) in (4, 5):
+        return [keyed("id_tail", **id_key)]
+    return []
 
 
 def sort_options(entity: str) -> dict[str, str]:
@@ -184,12 +229,11 @@ def sort_options(entity: str) -> dict[str, str]:
     return {"id": "登记顺序", **{c: n for c, n in columns.items() if c in SEARCH_COLUMNS[entity]}}
 
 
-def _order_by(entity: str, sort: str, descending: bool) -> dict[str, str]:
+def _order_by(entity: str, sort: str, descending: bool) -> str:
     if sort not in sort_options(entity):
         raise LedgerError("不支持按该列排序。")
     direction = "desc" if descending else "asc"
-    fragment = f"{sort} {direction} nulls last, id" if sort != "id" else f"id {direction}"
-    return {"order_by": fragment}
+    return f"{sort} {direction} nulls last, id" if sort != "id" else f"id {direction}"
 
 
 def search(
@@ -208,30 +252,45 @@ def search(
     _check_entity(entity)
     if status is not None and status not in STATUSES[entity]:
         raise LedgerError("未知的状态。")
-    params = {"org_code": scope.narrow(org_code), "status": status, **_search_terms(entity, text)}
+    base = {"org_code": scope.narrow(org_code), "status": status}
     page = max(1, int(page))
     offset = (page - 1) * page_size
+    attempts = _attempts(entity, text)
     with db.cursor() as cur:
-        # Two steps: find the page's ids reading only filter and sort columns, then fetch the
-        # shown columns of those few rows by id.
-        ids = [
-            r[0]
-            for r in db.run_sorted(
-                cur,
-                f"ledger/find_{entity}",
-                order_by=_order_by(entity, sort, descending),
-                limit=page_size,
-                offset=offset,
-                **params,
-            ).fetchall()
-        ]
+        for number, attempt in enumerate(attempts, start=1):
+            if number < len(attempts):  # a selective key that finds nobody gives way to a scan
+                found = db.run_filled(
+                    cur, attempt.count, slots=attempt.slots, **base, **attempt.params
+                ).fetchone()[0]
+                if not found:
+                    continue
+            # Two steps: find the page's ids reading only filter and sort columns, then fetch the
+            # shown columns of those few rows by id.
+            ids = [
+                r[0]
+                for r in db.run_filled(
+                    cur,
+                    attempt.find,
+                    slots={"order_by": _order_by(entity, sort, descending), **attempt.slots},
+                    limit=page_size,
+                    offset=offset,
+                    **base,
+                    **attempt.params,
+                ).fetchall()
+            ]
+            break
         rows = db.run(cur, f"ledger/page_{entity}", ids=ids).df()
         if 0 < len(rows) < page_size:
             total = offset + len(rows)  # the last page: the count is known without a second scan
         else:
-            # Count only as far as needed: past the cap (or the page asked for) it stops.
-            cap = max(COUNT_CAP, offset + page_size + 1)
-            total = db.run(cur, f"ledger/count_{entity}", cap=cap, **params).fetchone()[0]
+            cap_params = (
+                {}
+                if attempt.find.endswith("_keyed")
+                else {"cap": max(COUNT_CAP, offset + page_size + 1)}
+            )
+            total = db.run_filled(
+                cur, attempt.count, slots=attempt.slots, **base, **attempt.params, **cap_params
+            ).fetchone()[0]
     return present(scope, entity, rows), total
 
 

@@ -110,8 +110,8 @@ def test_query_runs_on_fixture_database(use_fixture_db, path):
     name = str(path.relative_to(QUERIES_DIR).with_suffix(""))
     query = db.query(name)
     params = _sample_params(query, path.read_text())
-    # Order slots take a whitelisted fragment at run time (db.run_sorted); fill with the key.
-    sql = query.sql.replace("{order_by}", "id")
+    # Slots take whitelisted fragments at run time (db.run_filled); fill them with neutral ones.
+    sql = query.sql.replace("{order_by}", "id").replace("{match}", "true").replace("{key}", "true")
     with db.write_lock, db.cursor() as cur:
         cur.execute("begin transaction")
         try:

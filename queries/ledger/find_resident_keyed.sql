@@ -1,0 +1,24 @@
+-- Ids of one page of residents found by a selective key (whole name through its index, ID or
+-- phone tail). The key is looked up alone, so the name index or an in-scan comparison serves it;
+-- scope and status apply to its few hits, and the order is read for those ids alone.
+-- params: $org_code varchar, $status varchar, $limit integer, $offset integer
+with hits as materialized (
+    select
+        r.id,
+        r.grid_code,
+        r.status
+    from resident as r
+    where {key}
+)
+
+select r.id
+from resident as r
+where r.id in (
+    select hits.id
+    from hits
+    where
+        starts_with(hits.grid_code, $org_code)
+        and ($status is null or hits.status = $status)
+)
+order by {order_by}
+limit $limit offset $offset
