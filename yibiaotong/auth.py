@@ -322,6 +322,9 @@ ACCESS_ACTIONS = {
     "user_lock": "锁定用户",
     "user_unlock": "解锁用户",
     "password_set": "重置密码",
+    "record_view": "查看记录（含敏感信息）",
+    "tag_query_export": "标签查询导出",
+    "tag_rule_edit": "修改规则标签",
 }
 
 

@@ -81,6 +81,41 @@ def _cmd_backup(args) -> int:
     return 0
 
 
+def _cmd_report(args) -> int:
+    from yibiaotong import catalog, reports
+    from yibiaotong.scope import AccessDenied, Scope
+
+    if args.list:
+        scope = Scope("cli", "district_admin", args.org or "330102", clearance=True)
+        for t in reports.templates(scope, department=args.department):
+            print(f"{t['code']:<28} v{t['version']:<3} {t['department_name']:<12} {t['name']}")
+        return 0
+    if not args.code or not args.org or not args.out:
+        print("错误：需要 CODE、--org 与 --out（或用 --list 列出模板）", file=sys.stderr)
+        return 2
+    if not args.org.isdigit() or catalog.org_unit(args.org) is None:
+        print(f"错误：未知的组织机构代码“{args.org}”", file=sys.stderr)
+        return 2
+    # The CLI acts for the district data office; --masked writes what an uncleared role sees.
+    scope = Scope(args.user, "district_admin", args.org, clearance=not args.masked, name=args.user)
+    try:
+        run = reports.generate(scope, args.code, args.out, org_code=args.org)
+    except (reports.ReportError, AccessDenied) as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    print(
+        f"已生成 {args.out}：{run.name}（第 {run.version} 版）{run.rows} 行，"
+        f"用时 {run.seconds:.2f} 秒，{'已脱敏' if run.masked else '未脱敏'}，SHA-256 {run.file_hash[:16]}…"
+    )
+    return 0
+
+
+def _cmd_refresh_tags(args) -> int:
+    from yibiaotong import tags
+
+    return tags.refresh_command(args)
+
+
 def _cmd_bench(args) -> int:
     from yibiaotong import benchmarks
 
@@ -120,6 +155,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backup", help="在线一致性备份到新的 DuckDB 文件")
     p.add_argument("path")
     p.set_defaults(func=_cmd_backup)
+
+    p = sub.add_parser("report", help="生成一张报表（控制台需先停止）")
+    p.add_argument("code", nargs="?", help="报表模板编码，如 mz_elderly_allowance")
+    p.add_argument("--org", help="组织机构代码（街道、社区或网格）")
+    p.add_argument("--out", help="输出 .xlsx 文件")
+    p.add_argument("--masked", action="store_true", help="敏感信息脱敏")
+    p.add_argument("--user", default="cli", help="记入运行日志的用户名（默认 cli）")
+    p.add_argument("--list", action="store_true", help="列出在用的报表模板")
+    p.add_argument("--department", help="与 --list 合用：只列出该部门")
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("refresh-tags", help="重新计算全部规则标签（控制台需先停止）")
+    p.set_defaults(func=_cmd_refresh_tags)
 
     p = sub.add_parser("bench", help="性能基准（默认 900 万人口）")
     p.add_argument("--residents", type=int, default=9_000_000)

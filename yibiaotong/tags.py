@@ -1,0 +1,973 @@
+"""Tags: the field whitelist, rule compiler and refresh, tag counts and per-record explanations."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from yibiaotong import catalog, config, db
+from yibiaotong.scope import AccessDenied, Scope
+
+ENTITIES = catalog.ENTITIES
+ENTITY_NAMES = {"resident": "人口", "household": "户", "house": "房屋", "shop": "商铺"}
+# Ledger tables are the entity names themselves; nothing else is ever spliced in as a table.
+TABLES = {entity: entity for entity in ENTITIES}
+KIND_NAMES = {"rule": "规则计算", "manual": "手工标记", "import": "数据回流"}
+OP_NAMES = {
+    "=": "等于",
+    "!=": "不等于",
+    ">": "大于",
+    ">=": "大于等于",
+    "<": "小于",
+    "<=": "小于等于",
+    "in": "属于其中之一",
+    "not_in": "不属于其中任何一个",
+    "between": "介于（含两端）",
+    "is_null": "未填写",
+    "not_null": "已填写",
+}
+_OP_SIGNS = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
+_COUNT_QUERIES = {
+    "resident": "tags/counts_resident",
+    "household": "tags/counts_household",
+    "house": "tags/counts_house",
+    "shop": "tags/counts_shop",
+}
+# Refreshing residents changes household aggregates (member counts), so household rules follow.
+_DEPENDENTS = {"resident": ("resident", "household"), "household": ("household", "resident")}
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+MAX_CONDITIONS = 20
+_AGE_LIMITS = {"age": 150, "age_months": 1800}
+
+
+class RuleError(ValueError):
+    """A rule or condition the compiler refuses; the message is Chinese and shown as is."""
+
+
+@dataclass(frozen=True)
+class FieldRef:
+    """A field a rule or query condition may test: a typed column or a derived value."""
+
+    key: str  # the name rules use: a column name (birth_order) or a derived name (age)
+    code: str | None  # the field-standard code (resident_birth_order); None when derived
+    label: str
+    entity: str
+    data_type: str  # text | int | decimal | date | bool | code | id_number | uscc | phone
+    code_list: str | None = None
+    sensitivity: str = "internal"
+    unit: str = ""
+    column: str | None = None
+
+    @property
+    def sensitive(self) -> bool:
+        return self.sensitivity == "sensitive"
+
+
+_DERIVED = {
+    "resident": (
+        FieldRef("age", None, "年龄", "resident", "int", unit="岁"),
+        FieldRef("age_months", None, "月龄", "resident", "int", unit="个月"),
+        FieldRef("household.member_count", None, "户内在册人数", "resident", "int", unit="人"),
+        FieldRef(
+            "household.children_under_18", None, "户内未成年人数", "resident", "int", unit="人"
+        ),
+    ),
+    "household": (
+        FieldRef("member_count", None, "在册成员数", "household", "int", unit="人"),
+        FieldRef("children_under_18", None, "未成年成员数", "household", "int", unit="人"),
+    ),
+    "house": (),
+    "shop": (),
+}
+
+
+def _check_entity(entity: str) -> None:
+    if entity not in ENTITIES:
+        raise RuleError(f"未知的对象类型：{entity!r}")
+
+
+def field_refs(entity: str, cur: duckdb.DuckDBPyConnection | None = None) -> dict[str, FieldRef]:
+    """The whitelist of one entity: typed columns of the field standard plus derived values.
+
+    Keys are both the column name and the field-standard code, so rules (which name columns)
+    and query specs (which may name codes) resolve through the same table.
+    """
+    _check_entity(entity)
+    if cur is None:
+        defs = catalog.field_defs(entity)
+    else:
+        rel = db.run(cur, "catalog/field_defs", entity=entity)
+        cols = [d[0] for d in rel.description]
+        defs = [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
+    refs: dict[str, FieldRef] = {}
+    for f in defs:
+        column = f["column_name"]
+        if not column or column in catalog.NON_FIELD_COLUMNS or not _IDENT.match(column):
+            continue  # attrs fields have no column to compile against
+        ref = FieldRef(
+            key=column,
+            code=f["code"],
+            label=f["name"],
+            entity=entity,
+            data_type=f["data_type"],
+            code_list=f["code_list"],
+            sensitivity=f["sensitivity"],
+            unit="平方米" if column == "area_sqm" else "",
+            column=column,
+        )
+        refs[column] = ref
+        refs[f["code"]] = ref
+    for ref in _DERIVED[entity]:
+        refs[ref.key] = ref
+    # Record status is no field of the standard, but a rule may test it (catalog.check_rule).
+    refs["status"] = FieldRef("status", None, "记录状态", entity, "text", column="status")
+    return refs
+
+
+_cache_lock = threading.Lock()
+_cache: dict[tuple, Any] = {}
+
+
+def cached(kind: str, build: Callable[..., Any], *args: Any) -> Any:
+    """Reference data (field standard, code lists, taxonomy, org names) per database and data
+    version: every write batch and every rule edit bumps the version, so nothing goes stale."""
+    key = (str(config.db_path()), db.data_version(), kind, *args)
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
+    value = build(*args)
+    with _cache_lock:
+        if len(_cache) > 256:
+            _cache.clear()
+        _cache[key] = value
+    return value
+
+
+def reference(entity: str) -> tuple[dict[str, FieldRef], dict[str, dict[str, str]]]:
+    """The entity's field whitelist and the code names of its code fields (cached)."""
+
+    def build(entity: str):
+        refs = field_refs(entity)
+        return refs, _code_values(refs)
+
+    _check_entity(entity)
+    return cached("reference", build, entity)
+
+
+def tag_index() -> list[dict[str, Any]]:
+    """catalog.tag_tree(), cached per data version."""
+    return cached("tag_tree", catalog.tag_tree)
+
+
+def code_names(list_code: str) -> dict[str, str]:
+    """Code → name of one code list (cached)."""
+    return cached("code_items", catalog.code_items, list_code)
+
+
+def _code_values(refs: Mapping[str, FieldRef], cur=None) -> dict[str, dict[str, str]]:
+    """Code → name of every code-list field among `refs` (keyed by column name)."""
+    out: dict[str, dict[str, str]] = {}
+    for ref in refs.values():
+        if ref.code_list and ref.column and ref.column not in out:
+            if cur is None:
+                out[ref.column] = catalog.code_items(ref.code_list)
+            else:
+                rows = db.run(cur, "catalog/code_items", list_code=ref.code_list).fetchall()
+                out[ref.column] = dict(rows)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiling structured conditions to parameterised SQL
+
+
+def shift_back(day: date, years: int = 0, months: int = 0) -> date:
+    """`day` moved back by whole years/months, the day clamped to the month (29 Feb → 28 Feb).
+
+    A person born on or before shift_back(as_of, n) is at least n full years old at as_of.
+    """
+    total = day.year * 12 + day.month - 1 - years * 12 - months
+    year, month = divmod(total, 12)
+    if year < 1:
+        return date.min
+    for last in (day.day, 30, 29, 28):
+        try:
+            return date(year, month + 1, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _age_sql(col: str, as_of: str) -> str:
+    """Full years at `as_of`: a birthday not yet reached this year does not count."""
+    return (
+        f"(year({as_of}) - year({col}) - if(month({col}) * 100 + day({col}) "
+        f"> month({as_of}) * 100 + day({as_of}), 1, 0))"
+    )
+
+
+def _age_months_sql(col: str, as_of: str) -> str:
+    return (
+        f"((year({as_of}) - year({col})) * 12 + month({as_of}) - month({col}) "
+        f"- if(day({col}) > day({as_of}), 1, 0))"
+    )
+
+
+class Compiler:
+    """Turns whitelisted fields, ops and values into one SQL boolean over alias `e`.
+
+    Values become named parameters `$<prefix><n>`; identifiers only ever come from the
+    FieldRef whitelist. `household_join` is the alias of a joined household-aggregate relation
+    (refresh), or None to use correlated subqueries (query filters: self-contained fragments).
+    """
+
+    def __init__(
+        self,
+        entity: str,
+        refs: Mapping[str, FieldRef],
+        code_values: Mapping[str, Mapping[str, str]],
+        prefix: str = "p",
+        as_of: date | None = None,
+        household_join: str | None = None,
+    ) -> None:
+        self.entity = entity
+        self.refs = refs
+        self.code_values = code_values
+        self.prefix = prefix
+        self.params: dict[str, Any] = {}
+        self.household_join = household_join
+        self.uses_household = False
+        self.as_of_value = as_of or date.today()
+        self._as_of: str | None = None
+
+    def param(self, value: Any) -> str:
+        name = f"{self.prefix}{len(self.params) + 1}"
+        self.params[name] = value
+        return f"${name}"
+
+    @property
+    def as_of(self) -> str:
+        if self._as_of is None:
+            self._as_of = self.param(self.as_of_value) + "::date"
+        return self._as_of
+
+    def field(self, key: Any, where: str = "") -> FieldRef:
+        ref = self.refs.get(key) if isinstance(key, str) else None
+        if ref is None:
+            raise RuleError(f"{where}未知字段“{key}”，只能使用字段标准中的字段")
+        return ref
+
+    def field_sql(self, ref: FieldRef) -> str:
+        if ref.column:
+            return f"e.{ref.column}"
+        if ref.key in ("age", "age_months"):
+            fn = _age_sql if ref.key == "age" else _age_months_sql
+            return fn("e.birth_date", self.as_of)
+        aggregate = ref.key.removeprefix("household.")
+        household = "e.household_id" if self.entity == "resident" else "e.id"
+        if self.household_join:
+            self.uses_household = True
+            return f"coalesce({self.household_join}.{aggregate}, 0)"
+        if aggregate == "member_count":
+            filter_sql = ""
+        else:
+            filter_sql = f" and m.birth_date > {self.bound('age', 18)}"
+        return (
+            f"(select count(*) from resident as m where m.household_id = {household}"
+            f" and m.status = 'active'{filter_sql})"
+        )
+
+    def value(self, ref: FieldRef, value: Any, where: str) -> Any:
+        """One comparison value, checked and converted for the field's type."""
+        label = f"{where}“{ref.label}”"
+        if value is None:
+            raise RuleError(f"{label}缺少比较值")
+        kind = ref.data_type
+        if kind in ("int", "decimal"):
+            if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+                raise RuleError(f"{label}的值必须是数字")
+            try:
+                number = Decimal(str(value).strip())
+            except ArithmeticError as exc:
+                raise RuleError(f"{label}的值“{value}”不是数字") from exc
+            if not number.is_finite():
+                raise RuleError(f"{label}的值必须是数字")
+            if kind == "int":
+                if number != number.to_integral_value():
+                    raise RuleError(f"{label}的值必须是整数")
+                return int(number)
+            return float(number)
+        if kind == "date":
+            if isinstance(value, datetime):
+                return value.date()
+            if isinstance(value, date):
+                return value
+            try:
+                return date.fromisoformat(str(value).strip())
+            except ValueError as exc:
+                raise RuleError(f"{label}的值“{value}”不是日期（YYYY-MM-DD）") from exc
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            raise RuleError(f"{label}的值必须是“是”或“否”")
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise RuleError(f"{label}的值必须是文字")
+        text = str(value)
+        if len(text) > 200:
+            raise RuleError(f"{label}的值过长")
+        if kind == "code":
+            allowed = self.code_values.get(ref.column or "", {})
+            if text not in allowed:
+                raise RuleError(f"{label}没有代码“{text}”")
+        return text
+
+    def condition(self, cond: Any, number: int = 1) -> str:
+        where = f"条件 {number}："
+        if not isinstance(cond, Mapping) or not {"field", "op"} <= set(cond) <= {
+            "field",
+            "op",
+            "value",
+        }:
+            raise RuleError(f"{where}格式应为 {{field, op, value}}")
+        ref = self.field(cond["field"], where)
+        op = cond["op"]
+        if not isinstance(op, str) or op not in catalog.RULE_OPS:
+            raise RuleError(f"{where}不支持的运算“{op}”")
+        value = cond.get("value")
+        if op in catalog.NULL_OPS:
+            if value not in (None, "", []):
+                raise RuleError(f"{where}“{OP_NAMES[op]}”不需要比较值")
+            sql = self.field_sql(ref)
+            return f"{sql} is null" if op == "is_null" else f"{sql} is not null"
+        if op in catalog.LIST_OPS:
+            if not isinstance(value, list | tuple) or not value:
+                raise RuleError(f"{where}“{ref.label}”{OP_NAMES[op]}需要至少一个值")
+            if len(value) > 200:
+                raise RuleError(f"{where}“{ref.label}”的可选值过多")
+            names = ", ".join(self.param(self.value(ref, v, where)) for v in value)
+            sql = self.field_sql(ref)
+            return f"{sql} {'in' if op == 'in' else 'not in'} ({names})"
+        if op == "between":
+            if ref.key in _AGE_LIMITS:
+                return self._age_range(ref, op, value, where)
+            if not isinstance(value, list | tuple) or len(value) != 2:
+                raise RuleError(f"{where}“{ref.label}”介于需要两个值 [下限, 上限]")
+            lo, hi = (self.value(ref, v, where) for v in value)
+            if lo > hi:
+                raise RuleError(f"{where}“{ref.label}”的下限不能大于上限")
+            return f"{self.field_sql(ref)} between {self.param(lo)} and {self.param(hi)}"
+        if ref.key in _AGE_LIMITS and op in (">", ">=", "<", "<=", "="):
+            return self._age_range(ref, op, value, where)
+        if ref.data_type == "code" and op not in ("=", "!="):
+            raise RuleError(f"{where}代码字段“{ref.label}”只能比较等于、不等于或属于")
+        sql_op = "<>" if op == "!=" else op
+        return f"{self.field_sql(ref)} {sql_op} {self.param(self.value(ref, value, where))}"
+
+    def bound(self, key: str, n: int) -> str:
+        """Latest birth date of someone at least n years (age) or months (age_months) old."""
+        if key == "age":
+            return self.param(shift_back(self.as_of_value, years=n))
+        return self.param(shift_back(self.as_of_value, months=n))
+
+    def _age_range(self, ref: FieldRef, op: str, value: Any, where: str) -> str:
+        """Age comparisons as birth-date ranges: exact full years, and cheap to scan."""
+        if op == "between":
+            if not isinstance(value, list | tuple) or len(value) != 2:
+                raise RuleError(f"{where}“{ref.label}”介于需要两个值 [下限, 上限]")
+            lo, hi = (self.value(ref, v, where) for v in value)
+        else:
+            lo = hi = self.value(ref, value, where)
+        limit = _AGE_LIMITS[ref.key]
+        if not (0 <= lo <= limit and 0 <= hi <= limit):
+            raise RuleError(f"{where}“{ref.label}”应在 0–{limit}{ref.unit} 之间")
+        if lo > hi:
+            raise RuleError(f"{where}“{ref.label}”的下限不能大于上限")
+        col, key = "e.birth_date", ref.key
+        if op == ">=":
+            return f"{col} <= {self.bound(key, lo)}"
+        if op == ">":
+            return f"{col} <= {self.bound(key, lo + 1)}"
+        if op == "<":
+            return f"{col} > {self.bound(key, lo)}"
+        if op == "<=":
+            return f"{col} > {self.bound(key, lo + 1)}"
+        return f"{col} > {self.bound(key, hi + 1)} and {col} <= {self.bound(key, lo)}"
+
+    def rule(self, rule: Any) -> str:
+        """A whole rule {match: all|any, conditions: [...]} as one parenthesised boolean."""
+        if not isinstance(rule, Mapping) or set(rule) != {"match", "conditions"}:
+            raise RuleError("规则格式应为 {match: all|any, conditions: [...]}")
+        if rule["match"] not in catalog.RULE_MATCHES:
+            raise RuleError("条件之间只能是“全部满足”（all）或“任一满足”（any）")
+        conditions = rule["conditions"]
+        if not isinstance(conditions, list) or not conditions:
+            raise RuleError("规则至少需要一个条件")
+        if len(conditions) > MAX_CONDITIONS:
+            raise RuleError(f"规则最多 {MAX_CONDITIONS} 个条件")
+        parts = [self.condition(c, n) for n, c in enumerate(conditions, start=1)]
+        joiner = " and " if rule["match"] == "all" else " or "
+        return "(" + joiner.join(f"({p})" for p in parts) + ")"
+
+
+def _tests_status(rule: Mapping) -> bool:
+    return any(c.get("field") == "status" for c in rule.get("conditions", []))
+
+
+def validate_rule(entity: str, rule: Any, cur: duckdb.DuckDBPyConnection | None = None) -> dict:
+    """Check a rule against the field standard; return it normalised or raise RuleError."""
+    refs = field_refs(entity, cur)
+    code_values = _code_values(refs, cur)
+    Compiler(entity, refs, code_values).rule(rule)  # Chinese messages for what users get wrong
+    columns = {r.column for r in refs.values() if r.column} | {"status"}
+    try:
+        catalog.check_rule(rule, entity, columns, {k: set(v) for k, v in code_values.items()})
+    except ValueError as exc:
+        raise RuleError(f"规则未通过字段标准校验：{exc}") from exc
+    return {"match": rule["match"], "conditions": [dict(c) for c in rule["conditions"]]}
+
+
+def _rule_of(row_rule: Any) -> dict:
+    return json.loads(row_rule) if isinstance(row_rule, str) else row_rule
+
+
+# ---------------------------------------------------------------------------------------------
+# Refresh
+
+
+def _household_cte(adult_born_by: str, restrict: str | None) -> str:
+    """Per-household counts of active members (and of minors) for the rules that need them."""
+    where = "status = 'active' and household_id is not null"
+    if restrict:
+        where += (
+            f" and household_id between list_min({restrict}::bigint[])"
+            f" and list_max({restrict}::bigint[])"
+            f" and household_id in (select unnest({restrict}::bigint[]))"
+        )
+    return (
+        "hh as (select household_id, count(*) as member_count, "
+        f"count(*) filter (where birth_date > {adult_born_by}) as children_under_18 "
+        f"from resident where {where} group by household_id)"
+    )
+
+
+def _refresh_entity(
+    cur: duckdb.DuckDBPyConnection, entity: str, ids: list[int] | None, as_of: date
+) -> dict[str, int]:
+    tags = db.run(cur, "tags/rule_tags", entity=entity).fetchall()
+    if ids is not None:
+        db.run(cur, "tags/delete_rule_rows_of", entity=entity, ids=ids, **_bounds(ids))
+    elif not tags:
+        db.run(cur, "tags/delete_rule_rows", entity=entity)
+    if not tags or ids == []:
+        return {code: 0 for _, code, *_ in tags}
+
+    refs = field_refs(entity, cur)
+    comp = Compiler(entity, refs, _code_values(refs, cur), "r", as_of, household_join="hh")
+    branches = []
+    for tag_id, _code, _name, _entity, rule in tags:
+        rule = _rule_of(rule)
+        condition = comp.rule(rule)
+        if not _tests_status(rule):
+            condition = f"e.status = 'active' and {condition}"
+        branches.append((comp.param(tag_id), condition))
+    source, ctes = TABLES[entity], []
+    if ids is not None:
+        # A write batch: read its few records once, then every rule branch scans only them.
+        source = "batch"
+        ctes.append(
+            f"batch as materialized (select * from {TABLES[entity]} "
+            f"where id in (select unnest({comp.param(ids)}::bigint[])))"
+        )
+    join = ""
+    if comp.uses_household:
+        household_ids = None
+        if ids is not None:
+            household_ids = comp.param(ids if entity == "household" else _households_of(cur, ids))
+        ctes.append(_household_cte(comp.bound("age", 18), household_ids))
+        key = "e.household_id" if entity == "resident" else "e.id"
+        join = f" left join hh on hh.household_id = {key}"
+    # One branch per tag: each is a columnar scan with its own filter; sorting by tag keeps
+    # a tag's rows together, so the zone maps of entity_tag.tag_id skip most of the table.
+    selects = " union all ".join(
+        f"select {tag_param} as tag_id, e.id as entity_id from {source} as e{join} "
+        f"where {condition}"
+        for tag_param, condition in branches
+    )
+    with_ctes = f"with {', '.join(ctes)} " if ctes else ""
+    if ids is not None:
+        inserted = cur.execute(
+            "insert into entity_tag (entity, entity_id, tag_id, source, assigned_by) "
+            f"{with_ctes}select {comp.param(entity)}, entity_id, tag_id, 'rule', 'rule' "
+            f"from ({selects}) order by tag_id, entity_id returning tag_id",
+            comp.params,
+        ).fetchall()
+        by_id = Counter(tag_id for (tag_id,) in inserted)
+        return {code: by_id[tag_id] for tag_id, code, *_ in tags}
+    # A full refresh computes the new set aside and then touches only rows that changed: a
+    # refresh that finds little new work writes little, and entity_tag does not fill up with
+    # deleted rows that every tag query would still have to scan.
+    cur.execute(f"create or replace temp table rule_fresh as {with_ctes}{selects}", comp.params)
+    for statement in (_DELETE_STALE, _INSERT_NEW):
+        cur.execute(statement, {"entity": entity})
+    by_id = dict(cur.execute("select tag_id, count(*) from rule_fresh group by tag_id").fetchall())
+    cur.execute("drop table rule_fresh")
+    return {code: by_id.get(tag_id, 0) for tag_id, code, *_ in tags}
+
+
+# Statements over the refresh's own temp table (it exists only inside _refresh_entity, so they
+# cannot live in queries/, where every file must run on its own).
+_DELETE_STALE = """
+delete from entity_tag
+where
+    entity = $entity
+    and source = 'rule'
+    and not exists (
+        select 1
+        from rule_fresh
+        where rule_fresh.tag_id = entity_tag.tag_id and rule_fresh.entity_id = entity_tag.entity_id
+    )
+"""
+_INSERT_NEW = """
+insert into entity_tag (entity, entity_id, tag_id, source, assigned_by)
+select
+    $entity,
+    rule_fresh.entity_id,
+    rule_fresh.tag_id,
+    'rule',
+    'rule'
+from rule_fresh
+where not exists (
+    select 1
+    from entity_tag
+    where
+        entity_tag.entity = $entity
+        and entity_tag.source = 'rule'
+        and entity_tag.tag_id = rule_fresh.tag_id
+        and entity_tag.entity_id = rule_fresh.entity_id
+)
+order by rule_fresh.tag_id, rule_fresh.entity_id
+"""
+
+
+def _bounds(ids: list[int]) -> dict[str, int | None]:
+    """lo/hi of a batch's ids: with zone maps, a scan skips the row groups outside them."""
+    return {"lo": min(ids, default=None), "hi": max(ids, default=None)}
+
+
+def _households_of(cur: duckdb.DuckDBPyConnection, resident_ids: list[int]) -> list[int]:
+    return [h for (h,) in db.run(cur, "tags/households_of_residents", ids=resident_ids).fetchall()]
+
+
+def refresh_rules(
+    cur: duckdb.DuckDBPyConnection,
+    entity: str | None = None,
+    *,
+    ids: Iterable[int] | None = None,
+    as_of: date | None = None,
+) -> dict[str, int]:
+    """Recompute rule tags into entity_tag (source 'rule') inside the caller's transaction.
+
+    entity None refreshes all four entities; 'resident' also refreshes household rules (their
+    member counts come from residents) and vice versa. `ids` (with an entity) limits the work to
+    those records and their households' members, for the ledger's small write batches; a
+    resident who moved should be refreshed together with both households' ids. Returns the
+    number of tagged records per rule-tag code (of the refreshed records).
+    """
+    as_of = as_of or date.today()
+    if ids is None:
+        entities = ENTITIES if entity is None else _DEPENDENTS.get(entity, (entity,))
+        counts: dict[str, int] = {}
+        for name in entities:
+            counts.update(_refresh_entity(cur, name, None, as_of))
+        return counts
+    if entity is None:
+        raise ValueError("ids need an entity")
+    _check_entity(entity)
+    ids = sorted({int(i) for i in ids})
+    if entity == "resident":
+        households = _households_of(cur, ids)
+    elif entity == "household":
+        households = ids
+    else:
+        return _refresh_entity(cur, entity, ids, as_of)
+    members = [
+        r
+        for (r,) in db.run(
+            cur, "tags/members_of_households", ids=households, **_bounds(households)
+        ).fetchall()
+    ]
+    residents = sorted(set(members) | (set(ids) if entity == "resident" else set()))
+    counts = _refresh_entity(cur, "resident", residents, as_of)
+    counts.update(_refresh_entity(cur, "household", households, as_of))
+    return counts
+
+
+def refresh_command(args: Any = None) -> int:
+    """`yibiaotong refresh-tags`: recompute every rule tag in one transaction, print the counts."""
+    started = time.perf_counter()
+    with db.transaction() as cur:
+        counts = refresh_rules(cur)
+        db.bump_data_version(cur)
+    print(
+        f"已重新计算 {len(counts)} 个规则标签，共 {sum(counts.values()):,} 条，"
+        f"用时 {time.perf_counter() - started:.1f} 秒"
+    )
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading tags for the picker and for one record
+
+
+def visible(scope: Scope, tag: Mapping) -> bool:
+    """Sensitive tags exist only for cleared roles."""
+    return scope.clearance or tag.get("sensitivity") != "sensitive"
+
+
+def tag_counts(scope: Scope, entity: str, org_code: str | None = None) -> dict[int, int]:
+    """Active records per tag id in the scope (or a narrower org inside it)."""
+    _check_entity(entity)
+    org = scope.narrow(org_code)
+    return dict(db.fetch_all(_COUNT_QUERIES[entity], org_code=org))
+
+
+def tree(scope: Scope, entity: str, org_code: str | None = None) -> list[dict[str, Any]]:
+    """The taxonomy of one entity for the picker: tags in tree order with counts in scope.
+
+    Sensitive tags (and everything under them) are left out for roles without clearance.
+    Each row: id, code, name, category, category_name, parent_code, depth, kind, sensitivity,
+    description, rule, count, path (category › parent › tag).
+    """
+    counts = tag_counts(scope, entity, org_code)
+    rows, hidden, paths = [], set(), {}
+    for tag in tag_index():  # parents come before their children
+        if tag["entity"] != entity:
+            continue
+        if not visible(scope, tag) or tag["parent_code"] in hidden:
+            hidden.add(tag["code"])
+            continue
+        parent_path = paths.get(tag["parent_code"], tag["category_name"])
+        paths[tag["code"]] = f"{parent_path} › {tag['name']}"
+        rows.append({**tag, "count": counts.get(tag["id"], 0), "path": paths[tag["code"]]})
+    return rows
+
+
+def rule_fields(entity: str) -> list[FieldRef]:
+    """Fields an admin may use in a rule of `entity`, in display order, each once."""
+    seen, out = set(), []
+    for ref in reference(entity)[0].values():
+        if ref.key not in seen:
+            seen.add(ref.key)
+            out.append(ref)
+    return out
+
+
+def _record_values(
+    cur: duckdb.DuckDBPyConnection, entity: str, entity_id: int, refs: Mapping[str, FieldRef]
+) -> dict[str, Any] | None:
+    """grid_code and every whitelisted field value of one record (derived ones included)."""
+    comp = Compiler(entity, refs, {}, "x")
+    keys = sorted({ref.key for ref in refs.values()})
+    columns = ", ".join(f"{comp.field_sql(refs[k])} as c{i}" for i, k in enumerate(keys))
+    sql = (
+        f"select e.grid_code, e.status, {columns} from {TABLES[entity]} as e "
+        f"where e.id = {comp.param(int(entity_id))}"
+    )
+    rel = cur.execute(sql, comp.params)
+    row = rel.fetchone()
+    if row is None:
+        return None
+    values = {"grid_code": row[0], "status": row[1]}
+    values.update({k: row[i + 2] for i, k in enumerate(keys)})
+    return values
+
+
+def _holds(op: str, actual: Any, target: Any) -> bool:
+    """Python twin of one compiled condition, to say which conditions of an `any` rule held."""
+    if op == "is_null":
+        return actual is None
+    if op == "not_null":
+        return actual is not None
+    if actual is None:
+        return False
+    if isinstance(actual, Decimal):
+        actual = float(actual)
+    if isinstance(target, str) and not isinstance(actual, str):
+        actual = str(actual)
+    try:
+        if op == "in":
+            return actual in target
+        if op == "not_in":
+            return actual not in target
+        if op == "between":
+            return target[0] <= actual <= target[1]
+        return {
+            "=": actual == target,
+            "!=": actual != target,
+            ">": actual > target,
+            ">=": actual >= target,
+            "<": actual < target,
+            "<=": actual <= target,
+        }[op]
+    except TypeError:
+        return False
+
+
+def _show(ref: FieldRef, value: Any, code_names: Mapping[str, Mapping[str, str]]) -> str:
+    if value is None:
+        return "（空）"
+    if ref.data_type == "code":
+        return code_names.get(ref.column or "", {}).get(str(value), str(value))
+    if ref.data_type == "bool":
+        return "是" if value else "否"
+    if isinstance(value, Decimal | float):
+        value = f"{float(value):g}"
+    return f"{value}{(' ' + ref.unit) if ref.unit else ''}"
+
+
+def _target(ref: FieldRef, value: Any, code_names) -> str:
+    if isinstance(value, list | tuple):
+        return "、".join(_show(ref, v, code_names).removesuffix(" " + ref.unit) for v in value)
+    shown = _show(ref, value, code_names)
+    return shown.removesuffix(" " + ref.unit) if ref.unit else shown
+
+
+def describe_condition(
+    ref: FieldRef,
+    op: str,
+    target: Any,
+    actual: Any = None,
+    code_names: Mapping[str, Mapping[str, str]] | None = None,
+    *,
+    with_actual: bool = True,
+) -> str:
+    """A condition in Chinese, with the record's value when given (e.g. 年龄 83 岁 ≥ 80)."""
+    names = code_names or {}
+    label = ref.label
+    if op == "is_null":
+        return f"{label}未填写"
+    if op == "not_null":
+        return f"{label}已填写"
+    wanted = _target(ref, target, names)
+    if not with_actual:
+        if op in _OP_SIGNS:
+            return f"{label} {_OP_SIGNS[op]} {wanted}{(' ' + ref.unit) if ref.unit else ''}"
+        gap = " " if ref.data_type in ("int", "decimal", "date") else ""
+        return {
+            "=": f"{label}为{gap}{wanted}",
+            "!=": f"{label}不是{gap}{wanted}",
+            "in": f"{label}为{gap}{wanted}之一",
+            "not_in": f"{label}不是{gap}{wanted}",
+            "between": f"{label}在 {wanted.replace('、', '–')}{ref.unit} 之间",
+        }[op]
+    shown = _show(ref, actual, names)
+    gap = " " if ref.data_type in ("int", "decimal", "date") else ""
+    if op in _OP_SIGNS:
+        return f"{label} {shown} {_OP_SIGNS[op]} {wanted}"
+    if op in ("=", "in"):
+        return f"{label}为{gap}{shown}"
+    if op in ("!=", "not_in"):
+        return f"{label}为{gap}{shown}，不是{gap}{wanted}"
+    return f"{label} {shown}，在 {wanted.replace('、', '–')} 之间"
+
+
+def describe_rule(entity: str, rule: Mapping) -> str:
+    """A whole rule in Chinese, for the admin form and the picker's help text."""
+    refs, names = reference(entity)
+    parts = [
+        describe_condition(
+            refs[c["field"]], c["op"], c.get("value"), code_names=names, with_actual=False
+        )
+        if c.get("field") in refs
+        else str(c)
+        for c in rule.get("conditions", [])
+    ]
+    return ("且" if rule.get("match") == "all" else "或").join(parts)
+
+
+def explain(scope: Scope, entity: str, entity_id: int) -> list[dict[str, Any]]:
+    """Why a record carries each of its tags: [{tag, code, category, kind, source, reason}].
+
+    The record must lie in the caller's scope; sensitive tags, and the values of sensitive
+    fields, are left out for roles without clearance.
+    """
+    refs, code_names = reference(entity)
+    with db.cursor() as cur:
+        values = _record_values(cur, entity, entity_id, refs)
+        if values is None or not scope.covers(values["grid_code"]):
+            raise AccessDenied("记录不存在，或不在您的辖区内")
+        rel = db.run(cur, "tags/record_tags", entity=entity, entity_id=int(entity_id))
+        cols = [d[0] for d in rel.description]
+        rows = [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
+    out = []
+    for row in rows:
+        if not visible(scope, row):
+            continue
+        when = row["assigned_at"].strftime("%Y-%m-%d") if row["assigned_at"] else ""
+        if row["source"] == "rule" and row["rule"]:
+            reason = _rule_reason(scope, _rule_of(row["rule"]), refs, values, code_names)
+        elif row["source"] == "manual":
+            reason = f"由 {row['assigned_by']} 于 {when} 手工标记"
+        elif row["source"] == "import":
+            reason = f"数据回流导入（{row['assigned_by']}，{when}）"
+        else:
+            reason = "规则已删除，等待重新计算"
+        out.append(
+            {
+                "tag": row["name"],
+                "code": row["code"],
+                "category": row["category_name"],
+                "kind": row["kind"],
+                "source": row["source"],
+                "source_name": KIND_NAMES.get(row["source"], row["source"]),
+                "reason": reason,
+            }
+        )
+    return out
+
+
+def _rule_reason(scope, rule, refs, values, code_names) -> str:
+    held, missed = [], []
+    for cond in rule["conditions"]:
+        ref = refs.get(cond["field"])
+        if ref is None:
+            return "规则引用的字段已停用，等待重新计算"
+        actual = values.get(ref.key)
+        target = cond.get("value")
+        if ref.data_type == "date" and isinstance(target, str):
+            target = date.fromisoformat(target)
+        ok = _holds(cond["op"], actual, target)
+        hide = ref.sensitive and not scope.clearance
+        text = describe_condition(
+            ref, cond["op"], cond.get("value"), actual, code_names, with_actual=not hide
+        )
+        (held if ok else missed).append(text)
+    if rule["match"] == "all" and not missed:
+        return "，".join(held)
+    if rule["match"] == "any" and held:
+        return held[0]
+    return "数据已变化，等待重新计算（" + "，".join(missed or held) + "）"
+
+
+# ---------------------------------------------------------------------------------------------
+# Editing rules (district admin only)
+
+_SPLIT = re.compile(r"[、,，;；\s]+")
+
+
+def value_text(ref: FieldRef, value: Any, code_names: Mapping[str, Mapping[str, str]]) -> str:
+    """A rule value as an admin types it: code names, lists joined by 、, between as lo,hi."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return "、".join(value_text(ref, v, code_names) for v in value)
+    if ref.data_type == "code":
+        return code_names.get(ref.column or "", {}).get(str(value), str(value))
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def _parse_value(ref: FieldRef, text: str, names: Mapping[str, str], where: str) -> Any:
+    if ref.data_type == "code":
+        if text in names:
+            return text
+        by_name = {v: k for k, v in names.items()}
+        if text in by_name:
+            return by_name[text]
+        raise RuleError(f"{where}“{ref.label}”没有“{text}”这一项")
+    if ref.data_type == "bool":
+        if text in ("是", "true", "True", "1"):
+            return True
+        if text in ("否", "false", "False", "0"):
+            return False
+        raise RuleError(f"{where}“{ref.label}”只能填“是”或“否”")
+    if ref.data_type in ("int", "decimal"):
+        try:
+            number = float(text)
+        except ValueError as exc:
+            raise RuleError(f"{where}“{ref.label}”的取值“{text}”不是数字") from exc
+        return int(number) if ref.data_type == "int" and number.is_integer() else number
+    return text
+
+
+def rule_from_rows(entity: str, match: str, rows: Iterable[Mapping[str, Any]]) -> dict:
+    """A rule from the editor's rows {字段: label, 运算: op name, 取值: text} (blank rows skipped)."""
+    fields = {ref.label: ref for ref in rule_fields(entity)}
+    ops = {name: op for op, name in OP_NAMES.items()}
+    _, code_values = reference(entity)
+    conditions = []
+    for number, row in enumerate(rows, start=1):
+        label, op_name = row.get("字段"), row.get("运算")
+        text = "" if row.get("取值") is None else str(row.get("取值")).strip()
+        if not label and not op_name and not text:
+            continue
+        where = f"第 {number} 行："
+        ref = fields.get(label)
+        if ref is None:
+            raise RuleError(f"{where}请选择字段")
+        op = ops.get(op_name)
+        if op is None:
+            raise RuleError(f"{where}请选择运算")
+        cond: dict[str, Any] = {"field": ref.key, "op": op}
+        names = code_values.get(ref.column or "", {})
+        if op in catalog.NULL_OPS:
+            conditions.append(cond)
+            continue
+        parts = [p for p in _SPLIT.split(text) if p]
+        if not parts:
+            raise RuleError(f"{where}请填写取值")
+        if op in catalog.LIST_OPS:
+            cond["value"] = [_parse_value(ref, p, names, where) for p in parts]
+        elif op == "between":
+            if len(parts) != 2:
+                raise RuleError(f"{where}“介于”需要两个值，如 6,15")
+            cond["value"] = [_parse_value(ref, p, names, where) for p in parts]
+        else:
+            if len(parts) != 1 and ref.data_type != "text":
+                raise RuleError(f"{where}“{OP_NAMES[op]}”只能填一个值")
+            cond["value"] = _parse_value(
+                ref, text if ref.data_type == "text" else parts[0], names, where
+            )
+        conditions.append(cond)
+    if not conditions:
+        raise RuleError("规则至少需要一个条件")
+    return {"match": match, "conditions": conditions}
+
+
+def update_rule(scope: Scope, code: str, rule: Any) -> dict[str, int]:
+    """Validate and store a rule tag's rule, log it and refresh that entity's rule tags."""
+    if scope.role != "district_admin":
+        raise AccessDenied("只有区数据局管理员可以修改规则标签")
+    with db.transaction() as cur:
+        row = db.run(cur, "tags/get_tag", code=code).fetchone()
+        if row is None:
+            raise RuleError(f"标签“{code}”不存在")
+        _id, _code, name, _category, entity, kind, old_rule, _sens, status = row
+        if kind != "rule":
+            raise RuleError(f"“{name}”不是规则标签，不能设置规则")
+        if status != "active":
+            raise RuleError(f"“{name}”已停用")
+        rule = validate_rule(entity, rule, cur)
+        text = json.dumps(rule, ensure_ascii=False)
+        db.run(cur, "tags/update_rule", code=code, rule=text)
+        db.run(
+            cur,
+            "auth/insert_access_log",
+            username=scope.username,
+            action="tag_rule_edit",
+            detail=f"修改规则标签 {name}（{code}）：{old_rule} → {text}",
+        )
+        counts = refresh_rules(cur, entity)
+        db.bump_data_version(cur)
+    return counts
