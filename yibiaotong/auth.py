@@ -325,6 +325,9 @@ ACCESS_ACTIONS = {
     "record_view": "查看记录（含敏感信息）",
     "tag_query_export": "标签查询导出",
     "tag_rule_edit": "修改规则标签",
+    "report_generate": "生成报表",
+    "report_unmasked": "生成未脱敏报表",
+    "report_template_save": "保存报表模板",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from yibiaotong import auth, catalog, config, db, demo, tags
+from yibiaotong import auth, catalog, config, db, demo, reports, tags
 
 DEMO_PASSWORD = "Demo@2026"
 
@@ -54,6 +54,7 @@ def initialise(
     report["migrations"] = db.migrate()
     with db.transaction() as cur:
         report["catalog"] = catalog.load_catalog(cur)
+        report["catalog"]["report_template"] = reports.load_reports(cur)
     if residents > 0 and not db.fetch_value("ledger/count_residents"):
         started = time.perf_counter()
         with db.write_lock, db.cursor() as cur:

@@ -85,6 +85,22 @@ PAGES: tuple[PageSpec, ...] = (
         ("district_admin",),
         "审计登录、导出、报表等访问记录",
     ),
+    PageSpec(
+        "report_runs",
+        "报表运行记录",
+        ":material/schedule:",
+        "业务",
+        ALL_ROLES,
+        "查看报表生成记录和节省的填报时间",
+    ),
+    PageSpec(
+        "report_editor",
+        "报表模板管理",
+        ":material/edit_document:",
+        "标准",
+        ("district_admin",),
+        "低代码配置报表模板：字段、筛选、分组、合计，保存为新版本",
+    ),
 )
 
 BY_STEM = {p.stem: p for p in PAGES}
