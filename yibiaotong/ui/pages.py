@@ -46,6 +46,14 @@ PAGES: tuple[PageSpec, ...] = (
         "一键生成各部门报表并下载 Excel",
     ),
     PageSpec(
+        "report_runs",
+        "报表运行记录",
+        ":material/schedule:",
+        "业务",
+        ALL_ROLES,
+        "查看报表生成记录和节省的填报时间",
+    ),
+    PageSpec(
         "dashboard",
         "数据大屏",
         ":material/monitoring:",
@@ -60,6 +68,14 @@ PAGES: tuple[PageSpec, ...] = (
         "标准",
         ALL_ROLES,
         "查阅统一的字段标准、代码表和标签体系",
+    ),
+    PageSpec(
+        "report_editor",
+        "报表模板管理",
+        ":material/edit_document:",
+        "标准",
+        ("district_admin",),
+        "低代码配置报表模板：字段、筛选、分组、合计，保存为新版本",
     ),
     PageSpec(
         "users",
@@ -84,22 +100,6 @@ PAGES: tuple[PageSpec, ...] = (
         "系统",
         ("district_admin",),
         "审计登录、导出、报表等访问记录",
-    ),
-    PageSpec(
-        "report_runs",
-        "报表运行记录",
-        ":material/schedule:",
-        "业务",
-        ALL_ROLES,
-        "查看报表生成记录和节省的填报时间",
-    ),
-    PageSpec(
-        "report_editor",
-        "报表模板管理",
-        ":material/edit_document:",
-        "标准",
-        ("district_admin",),
-        "低代码配置报表模板：字段、筛选、分组、合计，保存为新版本",
     ),
 )
 
