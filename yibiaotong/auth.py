@@ -328,6 +328,7 @@ ACCESS_ACTIONS = {
     "report_generate": "生成报表",
     "report_unmasked": "生成未脱敏报表",
     "report_template_save": "保存报表模板",
+    "dashboard_export": "导出大屏汇总",
 }
 
 

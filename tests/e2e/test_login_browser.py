@@ -133,3 +133,14 @@ def test_page_error_shows_chinese_message_not_traceback(e2e_db_template, tmp_pat
         assert "RuntimeError" not in page.content()
     finally:
         s.stop()
+
+
+def test_bookmarked_page_opens_directly_after_cookie_login(server, context_factory):
+    """A wall screen reopening its bookmark lands on that page, not on 首页."""
+    ctx = context_factory()
+    page = ctx.new_page()
+    open_app(page, server.url)
+    login(page, "admin", PASSWORD)
+    auth_cookie(ctx)
+    open_app(page, f"{server.url}/standards")
+    expect(page.get_by_role("heading", name="字段与标签标准")).to_be_visible()

@@ -124,7 +124,8 @@ def login() -> Scope:
             _clear_session()
             st.session_state["logout"] = True
             st.rerun()
-        st.rerun()  # rebuild navigation with the role's pages
+        # No rerun here: this run goes on to build the role's navigation, so a bookmarked page
+        # (e.g. /dashboard?mode=screen on a wall screen) opens directly after the cookie login.
 
     scope = auth.scope_for(username)
     if scope is None:

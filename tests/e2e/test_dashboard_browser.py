@@ -1,0 +1,152 @@
+"""数据大屏 in a real browser: the wall at 1920×1080, drill-down by click, laptop export, phone."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from browser_helpers import (
+    DESKTOP,
+    PHONE,
+    login,
+    no_horizontal_scroll,
+    open_app,
+    shot,
+    wait_for_app,
+)
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "Demo@2026"
+WALL = {"width": 1920, "height": 1080}
+
+# Text boxes of every plotly chart on the page that overlap another text box of the same chart.
+OVERLAPS_JS = """() => {
+  const selectors = ['.gtitle', '.legendtext', '.xtick text', '.ytick text', '.bartext',
+                     '.textpoint text', '.annotation-text', '.slicetext'];
+  const found = [];
+  for (const chart of document.querySelectorAll('.js-plotly-plot')) {
+    const boxes = [];
+    for (const el of chart.querySelectorAll(selectors.join(','))) {
+      if (el.querySelector(selectors.join(','))) continue;  // a group around a matched text
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && r.height > 0 && el.textContent.trim()) boxes.push([el.textContent, r]);
+    }
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+      const [ta, a] = boxes[i], [tb, b] = boxes[j];
+      const dx = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+      const dy = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+      if (dx > 1.5 && dy > 1.5) found.push(ta + ' × ' + tb);
+    }
+  }
+  return found;
+}"""
+
+
+def open_dashboard(page, username: str, phone: bool = False) -> None:
+    login(page, username, PASSWORD)
+    if phone:
+        page.get_by_test_id("stExpandSidebarButton").click()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="数据大屏").click()
+    wait_for_app(page)
+    collapse = page.get_by_role("button", name="Collapse sidebar")
+    if phone and collapse.is_visible():
+        collapse.click()
+    page.locator(".js-plotly-plot").first.wait_for()
+
+
+def wall_mode(page) -> None:
+    page.get_by_text("大屏模式").click()
+    wait_for_app(page)
+    expect(page.locator(".yb-screen-title")).to_be_visible()
+    page.locator(".js-plotly-plot").first.wait_for()
+    page.wait_for_timeout(500)  # plotly lays out labels after the first paint
+
+
+def content_height(page) -> int:
+    return page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+
+
+def full_length_shot(page, name: str) -> None:
+    """Streamlit scrolls inside the page, so a full-page shot needs the window that tall."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": content_height(page)})
+    page.wait_for_timeout(500)
+    shot(page, name)
+    page.set_viewport_size(size)
+
+
+def test_street_wall_screen_fits_1920_by_1080(server, context_factory):
+    page = context_factory(WALL).new_page()
+    open_app(page, server.url)
+    open_dashboard(page, "leader_zlk")
+    wall_mode(page)
+    assert "mode=screen" in page.url
+    expect(page.get_by_test_id("stSidebar")).to_be_hidden()
+    expect(page.locator(".yb-screen-title")).to_contain_text("闸弄口街道 · 数据大屏")
+    expect(page.get_by_test_id("stMetric").first).to_contain_text("实有人口")
+    assert content_height(page) <= WALL["height"], "the wall shows everything without scrolling"
+    assert no_horizontal_scroll(page)
+    assert page.evaluate(OVERLAPS_JS) == []
+    shot(page, "dashboard-screen-1920-street")
+
+
+def test_district_wall_drills_down_by_click(server, context_factory):
+    page = context_factory(WALL).new_page()
+    open_app(page, server.url)
+    open_dashboard(page, "admin")
+    wall_mode(page)
+    expect(page.locator(".yb-screen-title")).to_contain_text("上城区 · 数据大屏")
+    comparison = page.locator(".js-plotly-plot").nth(1)
+    expect(comparison).to_contain_text("各街道实有人口")
+    assert comparison.locator(".xtick").count() == 14  # every street named
+    assert content_height(page) <= WALL["height"]
+    assert page.evaluate(OVERLAPS_JS) == []
+    shot(page, "dashboard-screen-1920-district")
+
+    # The tallest column (the first street) drills down; plotly's drag layer takes the click.
+    box = comparison.locator(".barlayer .point").first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    wait_for_app(page)
+    expect(page.locator(".yb-screen-title")).to_contain_text("街道 · 数据大屏")
+    assert "org=330102" in page.url and "mode=screen" in page.url
+    expect(page.locator(".js-plotly-plot").nth(1)).to_contain_text("各社区实有人口")
+    page.wait_for_timeout(500)
+    assert page.evaluate(OVERLAPS_JS) == []
+    shot(page, "dashboard-screen-1920-drilled")
+
+
+def test_laptop_view_exports_the_summary(server, context_factory):
+    page = context_factory(DESKTOP).new_page()
+    open_app(page, server.url)
+    open_dashboard(page, "leader_zlk")
+    expect(page.get_by_role("heading", name="数据大屏")).to_be_visible()
+    expect(page.get_by_test_id("stSidebar")).to_be_visible()
+    assert no_horizontal_scroll(page)
+    page.wait_for_timeout(500)
+    assert page.evaluate(OVERLAPS_JS) == []
+    shot(page, "dashboard-laptop")
+    full_length_shot(page, "dashboard-laptop-full")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="导出汇总 Excel").click()
+    assert download.value.suggested_filename.startswith("数据大屏_闸弄口街道_")
+    data = download.value.path().read_bytes()
+    wb = load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["概览", "人口", "房屋", "商铺", "网格", "数据质量", "一表通使用"]
+
+
+def test_phone_view_is_one_column_with_paired_tiles(server, context_factory):
+    page = context_factory(PHONE).new_page()
+    open_app(page, server.url)
+    open_dashboard(page, "leader_zlk", phone=True)
+    expect(page.get_by_role("heading", name="数据大屏")).to_be_visible()
+    assert no_horizontal_scroll(page)
+    tiles = page.get_by_test_id("stMetric")
+    first, second = tiles.nth(0).bounding_box(), tiles.nth(1).bounding_box()
+    assert abs(first["y"] - second["y"]) < 2 and second["x"] > first["x"]  # two tiles a row
+    page.wait_for_timeout(500)
+    assert page.evaluate(OVERLAPS_JS) == []
+    shot(page, "dashboard-phone-390")
+    full_length_shot(page, "dashboard-phone-390-full")

@@ -1,0 +1,758 @@
+"""数据大屏: one org unit's population, housing, shop, grid, quality and usage aggregates, cached."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from yibiaotong import auth, catalog, config, db
+from yibiaotong.excel import display_width, safe_text
+from yibiaotong.scope import AccessDenied, Scope
+
+# Households one grid worker can keep current; a grid above it is shown as overloaded.
+GRID_LOAD_HOUSEHOLDS = 300
+RECENT_DAYS = 30
+OLDEST_BAND = 18  # 5-year bands 0–4 … 85–89, then 90 and over
+DRILL_LEVELS = ("district", "street", "community")
+CHILD_LEVEL = {"district": "street", "street": "community", "community": "grid"}
+LEVEL_NAMES = {"district": "区", "street": "街道", "community": "社区", "grid": "网格"}
+CODE_LENGTH = {"district": 6, "street": 9, "community": 12, "grid": 15}
+RESIDENCE_KINDS = {"1": "registered", "2": "floating", "3": "overseas"}  # 户籍, 流动, 境外
+KEY_GROUPS = {
+    "elderly_80": "高龄老人",
+    "living_alone": "独居老人",
+    "disabled": "残疾人",
+    "dibao": "低保对象",
+}
+QUALITY_FIELDS = {
+    "id_number": "身份证号",
+    "birth_date": "出生日期",
+    "phone": "联系电话",
+    "ethnicity": "民族",
+    "education": "文化程度",
+    "current_address": "现住址",
+}
+BIRTH_ORDERS = ("一孩", "二孩", "三孩及以上", "孩次未登记")
+RENTED = ("2", "4")  # 出租, 群租
+UNREGISTERED = "未登记"
+MISSING = "暂无"
+CACHE_ENTRIES = 64
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Every figure of one view. Frames are small aggregates; treat them as read-only."""
+
+    org_code: str
+    org_name: str
+    level: str
+    child_level: str
+    as_of: date
+    data_version: int
+    computed_at: datetime
+    seconds: float
+    kpi: dict[str, int | float | None]
+    pyramid: pd.DataFrame  # band, age, male, female
+    births: pd.DataFrame  # order, births
+    key_groups: pd.DataFrame  # code, group, residents
+    units: pd.DataFrame  # code, name, registered, floating, overseas, residents, households, …
+    occupancy: pd.DataFrame  # occupancy, houses
+    house_use: pd.DataFrame  # use, occupancy, houses
+    rental: pd.DataFrame  # code, name, houses, rented, share
+    shop_categories: pd.DataFrame  # category, open, closed
+    inspections: pd.DataFrame  # inspection, shops (open shops)
+    grids: pd.DataFrame  # code, name, community, residents, households, overloaded
+    completeness: pd.DataFrame  # field, filled, residents, share
+    quality_units: pd.DataFrame  # code, name, residents, completeness, id_birth, id_sex
+    updated: pd.DataFrame  # entity, records
+    usage: dict[str, Any]
+
+    @property
+    def unit_level(self) -> str:
+        """Level of the rows of `rental` and `quality_units` (communities, or grids of one)."""
+        return "grid" if self.level == "community" else "community"
+
+
+# ---------------------------------------------------------------- scope and drill-down
+
+
+def _unit(code: str) -> dict[str, Any]:
+    unit = catalog.org_unit(code)
+    if unit is None or unit["level"] not in DRILL_LEVELS:
+        raise ValueError("未知的辖区，或该层级不提供大屏统计")
+    return unit
+
+
+def view_org(scope: Scope, org_code: str | None = None) -> str:
+    """The org unit a view shows: the caller's own unit or a district/street/community below it."""
+    code = scope.narrow(org_code)
+    _unit(code)
+    return code
+
+
+def drill_path(scope: Scope, org_code: str) -> list[dict[str, Any]]:
+    """Units from the caller's own unit down to `org_code` (for the breadcrumb and selects)."""
+    code = view_org(scope, org_code)
+    path = []
+    for level in DRILL_LEVELS:
+        length = CODE_LENGTH[level]
+        if length < len(scope.org_code) or length > len(code):
+            continue
+        unit = _unit(code[:length])
+        path.append({"code": unit["code"], "name": unit["name"], "level": unit["level"]})
+    return path
+
+
+def drill_options(scope: Scope, org_code: str) -> list[dict[str, Any]]:
+    """Units one level below `org_code` that a view may drill into (streets or communities)."""
+    code = view_org(scope, org_code)
+    return [
+        {"code": c["code"], "name": c["name"], "level": c["level"]}
+        for c in catalog.org_children(code)
+        if c["level"] in DRILL_LEVELS
+    ]
+
+
+# ---------------------------------------------------------------- cache
+
+
+_cache: dict[tuple, Figures] = {}
+_cache_lock = threading.Lock()
+_build_locks: dict[tuple, threading.Lock] = {}
+
+
+def figures(scope: Scope, org_code: str | None = None, as_of: date | None = None) -> Figures:
+    """All figures of the view, from the cache while no write batch changed the data version."""
+    code = view_org(scope, org_code)
+    day = as_of or date.today()
+    key = (str(config.db_path()), code, day, db.data_version())
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            return hit
+        build_lock = _build_locks.setdefault(key, threading.Lock())
+    # Screens refreshing at once after a write wait for one computation instead of repeating it.
+    with build_lock:
+        with _cache_lock:
+            hit = _cache.get(key)
+        if hit is None:
+            hit = compute(code, day, key[3])
+            with _cache_lock:
+                while len(_cache) >= CACHE_ENTRIES:
+                    _cache.pop(next(iter(_cache)))
+                _cache[key] = hit
+    with _cache_lock:
+        _build_locks.pop(key, None)
+    return hit
+
+
+def clear_cache(id_checks: bool = True) -> None:
+    """Forget every cached view and, unless told otherwise, the per-grid ID checks too."""
+    with _cache_lock:
+        _cache.clear()
+        if id_checks:
+            _checked.clear()
+
+
+# The ID-number checks are the one costly aggregate (string work on every resident, ~1 s at nine
+# million), and a write batch touches few grids. So their counts are kept per grid with the grid's
+# fingerprint (active residents and latest updated_at, which every write path sets) and only
+# grids whose fingerprint moved are checked again.
+_checked: dict[tuple[str, str], tuple[tuple, int, int]] = {}
+
+
+def _id_checks(org_code: str, residents: pd.DataFrame) -> pd.DataFrame:
+    """Per grid of the view: active residents whose ID disagrees with birth date / sex."""
+    database = str(config.db_path())
+    prints = residents.groupby("grid_code").agg(
+        people=("residents", "sum"), latest=("last_update", "max")
+    )
+    current = {row.Index: (int(row.people), row.latest) for row in prints.itertuples()}
+    counts: dict[str, tuple[int, int]] = {}
+    with _cache_lock:
+        for grid, fingerprint in current.items():
+            known = _checked.get((database, grid))
+            if known is not None and known[0] == fingerprint:
+                counts[grid] = known[1:]
+    stale = [grid for grid in current if grid not in counts]
+    if stale:
+        found = {
+            r["grid_code"]: (int(r["id_birth_mismatch"]), int(r["id_sex_mismatch"]))
+            for r in db.fetch_dicts("dashboard/id_checks_by_grid", org_code=org_code, grids=stale)
+        }
+        with _cache_lock:
+            for grid in stale:
+                counts[grid] = found.get(grid, (0, 0))
+                _checked[(database, grid)] = (current[grid], *counts[grid])
+    rows = [(grid, *counts[grid]) for grid in current]
+    return pd.DataFrame(rows, columns=["grid_code", "id_birth_mismatch", "id_sex_mismatch"])
+
+
+# ---------------------------------------------------------------- computation
+
+
+def one_year_before(day: date) -> date:
+    """The same day a year earlier (29 Feb → 28 Feb): born after it means under 12 months old."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def age_label(band: int) -> str:
+    return f"{band * 5}岁及以上" if band >= OLDEST_BAND else f"{band * 5}–{band * 5 + 4}岁"
+
+
+def _by_prefix(frame: pd.DataFrame, length: int, columns: list[str]) -> pd.DataFrame:
+    """Sum grid-level rows up to the units whose codes are `length` characters long."""
+    if frame.empty:
+        return pd.DataFrame(columns=["code", *columns])
+    keyed = frame.assign(code=frame["grid_code"].str[:length])
+    return keyed.groupby("code", as_index=False)[columns].sum()
+
+
+def _mapped(codes: pd.Series, frame: pd.DataFrame, column: str) -> pd.Series:
+    return codes.map(dict(zip(frame["code"], frame[column], strict=True))).fillna(0)
+
+
+def _int(value: Any) -> int:
+    return 0 if value is None or pd.isna(value) else int(value)
+
+
+def _labelled_counts(
+    frame: pd.DataFrame, by: str, names: dict[str, str], value: str, label: str
+) -> pd.DataFrame:
+    """Counts per code list entry in code-list order; 未登记 only when some rows lack a code."""
+    counts = (
+        frame.assign(name=frame[by].map(names).fillna(UNREGISTERED))
+        .groupby("name")[value]
+        .sum()
+        .reindex([*names.values(), UNREGISTERED], fill_value=0)
+        .astype("int64")
+        .rename_axis(label)
+        .reset_index()
+    )
+    return counts[(counts[value] > 0) | (counts[label] != UNREGISTERED)].reset_index(drop=True)
+
+
+def _pyramid(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    pyramid = pd.DataFrame({"band": range(OLDEST_BAND + 1)})
+    pyramid["age"] = pyramid["band"].map(age_label)
+    for sex, column in (("1", "male"), ("2", "female")):
+        counts = {r["band"]: int(r["residents"]) for r in rows if r["sex"] == sex}
+        pyramid[column] = [counts.get(band, 0) for band in pyramid["band"]]
+    return pyramid
+
+
+def _births(rows: list[tuple]) -> pd.DataFrame:
+    counts = dict.fromkeys(BIRTH_ORDERS, 0)
+    for order, n in rows:
+        counts[BIRTH_ORDERS[3] if order is None else BIRTH_ORDERS[min(int(order), 3) - 1]] += n
+    return pd.DataFrame({"order": list(counts), "births": [int(n) for n in counts.values()]})
+
+
+def _units(
+    under: list[dict[str, Any]],
+    org_code: str,
+    child_level: str,
+    residents: pd.DataFrame,
+    households: pd.DataFrame,
+    houses: pd.DataFrame,
+    shops: pd.DataFrame,
+) -> pd.DataFrame:
+    """One row per unit one level down (the comparison chart), empty units included."""
+    units = pd.DataFrame(
+        [
+            {"code": u["code"], "name": u["name"]}
+            for u in under
+            if u["level"] == child_level and u["parent_code"] == org_code
+        ],
+        columns=["code", "name"],
+    )
+    length = CODE_LENGTH[child_level]
+    for code, kind in RESIDENCE_KINDS.items():
+        part = _by_prefix(residents[residents["residence_type"] == code], length, ["residents"])
+        units[kind] = _mapped(units["code"], part, "residents")
+    units["residents"] = units[list(RESIDENCE_KINDS.values())].sum(axis=1)
+    for frame, columns in (
+        (households, ["households"]),
+        (houses, ["houses", "rented"]),
+        (shops, ["open_shops"]),
+    ):
+        part = _by_prefix(frame, length, columns)
+        for column in columns:
+            units[column] = _mapped(units["code"], part, column)
+    counts = units.columns.difference(["code", "name"])
+    units[counts] = units[counts].astype("int64")
+    return units
+
+
+def _rental(houses: pd.DataFrame, length: int, names: dict[str, str]) -> pd.DataFrame:
+    rental = _by_prefix(houses, length, ["houses", "rented"])
+    rental["name"] = rental["code"].map(names)
+    rental["share"] = (rental["rented"] / rental["houses"]).where(rental["houses"] > 0, 0.0)
+    rental = rental.sort_values(["share", "code"], ascending=[False, True], ignore_index=True)
+    return rental[["code", "name", "houses", "rented", "share"]]
+
+
+def _shop_categories(kinds: pd.DataFrame) -> pd.DataFrame:
+    names = catalog.code_items("shop_category")
+    table = (
+        kinds.assign(name=kinds["category"].map(names).fillna(UNREGISTERED))
+        .pivot_table(index="name", columns="status", values="shops", aggfunc="sum", fill_value=0)
+        .reindex(columns=["active", "closed"], fill_value=0)
+        .reindex([*names.values(), UNREGISTERED], fill_value=0)
+        .rename(columns={"active": "open"})
+        .rename_axis(index="category", columns=None)
+        .reset_index()
+        .astype({"open": "int64", "closed": "int64"})
+    )
+    return table[table["open"] + table["closed"] > 0].reset_index(drop=True)
+
+
+def _grids(
+    grid_units: list[dict[str, Any]],
+    names: dict[str, str],
+    residents: pd.DataFrame,
+    households: pd.DataFrame,
+) -> pd.DataFrame:
+    grids = pd.DataFrame(
+        {
+            "code": [g["code"] for g in grid_units],
+            "name": [g["name"] for g in grid_units],
+            "community": [names.get(g["code"][:12], "") for g in grid_units],
+        }
+    )
+    people = residents.groupby("grid_code")["residents"].sum()
+    homes = households.set_index("grid_code")["households"]
+    grids["residents"] = grids["code"].map(people).fillna(0).astype("int64")
+    grids["households"] = grids["code"].map(homes).fillna(0).astype("int64")
+    grids["overloaded"] = grids["households"] > GRID_LOAD_HOUSEHOLDS
+    return grids.sort_values(["households", "code"], ascending=[False, True], ignore_index=True)
+
+
+FILLED = [f"with_{field}" for field in QUALITY_FIELDS]
+
+
+def _completeness(residents: pd.DataFrame) -> pd.DataFrame:
+    total = _int(residents["residents"].sum())
+    frame = pd.DataFrame(
+        {
+            "field": list(QUALITY_FIELDS.values()),
+            "filled": [_int(residents[c].sum()) for c in FILLED],
+        }
+    )
+    frame["residents"] = total
+    frame["share"] = frame["filled"] / total if total else 0.0
+    return frame
+
+
+def _quality_units(
+    residents: pd.DataFrame, checks: pd.DataFrame, length: int, names: dict[str, str]
+) -> pd.DataFrame:
+    units = _by_prefix(residents, length, ["residents", *FILLED])
+    problems = _by_prefix(checks, length, ["id_birth_mismatch", "id_sex_mismatch"])
+    for column in ("id_birth_mismatch", "id_sex_mismatch"):
+        units[column] = _mapped(units["code"], problems, column).astype("int64")
+    units["name"] = units["code"].map(names)
+    units["completeness"] = units[FILLED].sum(axis=1) / (units["residents"] * len(QUALITY_FIELDS))
+    units = units.rename(columns={"id_birth_mismatch": "id_birth", "id_sex_mismatch": "id_sex"})
+    units = units.sort_values(["completeness", "code"], ignore_index=True)
+    return units[["code", "name", "residents", "completeness", "id_birth", "id_sex"]]
+
+
+def compute(org_code: str, as_of: date, data_version: int | None = None) -> Figures:
+    """Run every aggregate of the view in DuckDB and shape the small results (no cache)."""
+    started = time.perf_counter()
+    unit = _unit(org_code)
+    level = unit["level"]
+    since = datetime.combine(as_of, datetime.min.time()) - timedelta(days=RECENT_DAYS)
+    scoped = {"org_code": org_code}
+
+    residents = db.fetch_df("dashboard/residents_by_grid", **scoped, since=since)
+    checks = _id_checks(org_code, residents)
+    pyramid = _pyramid(db.fetch_dicts("dashboard/population_pyramid", **scoped, as_of=as_of))
+    births = _births(
+        db.fetch_all("dashboard/births_by_order", **scoped, born_after=one_year_before(as_of))
+    )
+    tagged = dict(db.fetch_all("dashboard/tagged_residents", **scoped, tag_codes=list(KEY_GROUPS)))
+    households = db.fetch_df("dashboard/households_by_grid", **scoped, since=since)
+    houses = db.fetch_df("dashboard/houses_by_grid", **scoped, since=since)
+    houses["rented"] = houses["occupancy"].isin(RENTED) * houses["houses"]
+    shop_kinds = db.fetch_df("dashboard/shops_by_kind", **scoped)
+    shops = db.fetch_df("dashboard/shops_by_grid", **scoped, since=since)
+    usage = _usage(org_code, since, as_of)
+
+    under = catalog.org_units_under(org_code)
+    names = {u["code"]: u["name"] for u in under}
+    grid_units = [u for u in under if u["level"] == "grid"]
+    # Rental share and data quality are shown per community, or per grid inside one community.
+    unit_length = CODE_LENGTH["grid" if level == "community" else "community"]
+
+    key_groups = pd.DataFrame(
+        {
+            "code": list(KEY_GROUPS),
+            "group": list(KEY_GROUPS.values()),
+            "residents": [int(tagged.get(code, 0)) for code in KEY_GROUPS],
+        }
+    )
+    units = _units(under, org_code, CHILD_LEVEL[level], residents, households, houses, shops)
+    occupancy = _labelled_counts(
+        houses, "occupancy", catalog.code_items("occupancy"), "houses", "occupancy"
+    )
+    house_use = (
+        houses.assign(
+            use=houses["use_type"].map(catalog.code_items("house_use")).fillna(UNREGISTERED),
+            occupancy=houses["occupancy"].map(catalog.code_items("occupancy")).fillna(UNREGISTERED),
+        )
+        .groupby(["use", "occupancy"], as_index=False)["houses"]
+        .sum()
+        .astype({"houses": "int64"})
+    )
+    inspections = _labelled_counts(
+        shop_kinds[shop_kinds["status"] == "active"],
+        "inspection_status",
+        catalog.code_items("inspection_status"),
+        "shops",
+        "inspection",
+    )
+    grids = _grids(grid_units, names, residents, households)
+    completeness = _completeness(residents)
+    updated = pd.DataFrame(
+        {
+            "entity": ["人口", "户", "房屋", "商铺"],
+            "records": [
+                _int(frame["updated_recently"].sum())
+                for frame in (residents, households, houses, shops)
+            ],
+        }
+    )
+
+    total = _int(residents["residents"].sum())
+    by_type = residents.groupby("residence_type")["residents"].sum()
+    id_birth = _int(checks["id_birth_mismatch"].sum())
+    id_sex = _int(checks["id_sex_mismatch"].sum())
+    templates = usage["templates"]
+    kpi: dict[str, int | float | None] = {
+        "residents": total,
+        **{kind: _int(by_type.get(code)) for code, kind in RESIDENCE_KINDS.items()},
+        "households": _int(households["households"].sum()),
+        "houses": _int(houses["houses"].sum()),
+        "rented_houses": _int(houses["rented"].sum()),
+        "open_shops": _int(shops["open_shops"].sum()),
+        "closed_shops": _int(shops["closed_shops"].sum()),
+        "grids": len(grid_units),
+        "overloaded_grids": int(grids["overloaded"].sum()),
+        "births_12m": int(births["births"].sum()),
+        **{code: int(tagged.get(code, 0)) for code in KEY_GROUPS},
+        "completeness": (
+            float(completeness["filled"].sum() / (total * len(QUALITY_FIELDS))) if total else None
+        ),
+        "id_birth_mismatch": id_birth,
+        "id_sex_mismatch": id_sex,
+        "id_problems": id_birth + id_sex,
+        "updated_recently": int(updated["records"].sum()),
+        "reports_month": usage["reports_month"],
+        "hours_saved": usage["hours_saved"],
+        "templates": None if templates is None else int(templates["templates"].sum()),
+        "template_departments": None if templates is None else len(templates),
+        "sw_records": usage["sw_records"],
+        "sw_workers": usage["sw_workers"],
+    }
+    return Figures(
+        org_code=org_code,
+        org_name=unit["name"],
+        level=level,
+        child_level=CHILD_LEVEL[level],
+        as_of=as_of,
+        data_version=db.data_version() if data_version is None else data_version,
+        computed_at=datetime.now(),
+        seconds=round(time.perf_counter() - started, 3),
+        kpi=kpi,
+        pyramid=pyramid,
+        births=births,
+        key_groups=key_groups,
+        units=units,
+        occupancy=occupancy,
+        house_use=house_use,
+        rental=_rental(houses, unit_length, names),
+        shop_categories=_shop_categories(shop_kinds),
+        inspections=inspections,
+        grids=grids,
+        completeness=completeness,
+        quality_units=_quality_units(residents, checks, unit_length, names),
+        updated=updated,
+        usage=usage,
+    )
+
+
+def _usage(org_code: str, since: datetime, as_of: date) -> dict[str, Any]:
+    """一表通使用: report runs and templates from the report centre's tables (migration 0060);
+    a database made before them shows 暂无 rather than failing."""
+    sources = {r["table_name"] for r in db.fetch_dicts("dashboard/usage_sources")}
+    edits = db.fetch_dicts("dashboard/social_worker_edits", org_code=org_code, since=since)[0]
+    usage: dict[str, Any] = {
+        "reports_month": None,
+        "hours_saved": None,
+        "templates": None,
+        "sw_records": int(edits["records"]),
+        "sw_saves": int(edits["saves"]),
+        "sw_workers": int(edits["workers"]),
+    }
+    if "report_run" in sources:
+        row = db.fetch_dicts(
+            "dashboard/report_usage", org_code=org_code, month_start=as_of.replace(day=1)
+        )[0]
+        usage["reports_month"] = int(row["reports"])
+        usage["hours_saved"] = round(float(row["minutes_saved"]) / 60, 1)
+    if "report_template" in sources:
+        usage["templates"] = db.fetch_df("dashboard/templates_by_department", as_of=as_of)
+    return usage
+
+
+# ---------------------------------------------------------------- display helpers
+
+
+def format_count(value: int | float | None) -> str:
+    """A KPI as a big screen shows it: 1,234,567, or 暂无 when the source does not exist yet."""
+    if value is None:
+        return MISSING
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.1f}"
+    return f"{int(value):,}"
+
+
+def format_share(value: float | None) -> str:
+    return MISSING if value is None else f"{value * 100:.1f}%"
+
+
+# ---------------------------------------------------------------- Excel summary
+
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DCE6F4")
+_TITLE_FONT = Font(bold=True, size=13)
+_FORMULA_STARTS = frozenset("=+-@\t\r")
+
+
+def _or_missing(value: Any) -> Any:
+    return MISSING if value is None else value
+
+
+def _tables(figs: Figures) -> dict[str, list[tuple[str, list[str], list[list[Any]]]]]:
+    """Sheets of the summary: sheet name → [(table title, headers, rows)]."""
+    k = figs.kpi
+    child = LEVEL_NAMES[figs.child_level]
+    unit = LEVEL_NAMES[figs.unit_level]
+
+    def rows(frame: pd.DataFrame, columns: list[str]) -> list[list[Any]]:
+        return frame[columns].astype(object).values.tolist()
+
+    def pct(value: float) -> float:
+        return round(float(value) * 100, 1)
+
+    usage = figs.usage
+    templates = usage.get("templates")
+    return {
+        "概览": [
+            (
+                f"{figs.org_name} 数据大屏汇总（统计日 {figs.as_of.isoformat()}）",
+                ["指标", "数值"],
+                [
+                    ["实有人口", k["residents"]],
+                    ["户籍人口", k["registered"]],
+                    ["流动人口", k["floating"]],
+                    ["境外人员", k["overseas"]],
+                    ["在册户数", k["households"]],
+                    ["房屋", k["houses"]],
+                    ["出租房屋（含群租）", k["rented_houses"]],
+                    ["在营商铺", k["open_shops"]],
+                    ["歇业商铺", k["closed_shops"]],
+                    ["网格", k["grids"]],
+                    [f"超负荷网格（>{GRID_LOAD_HOUSEHOLDS}户）", k["overloaded_grids"]],
+                    ["近12个月出生", k["births_12m"]],
+                    *[[name, k[code]] for code, name in KEY_GROUPS.items()],
+                    [
+                        "关键字段完整率（%）",
+                        None if k["completeness"] is None else pct(k["completeness"]),
+                    ],
+                    ["身份证号校验不一致（项）", k["id_problems"]],
+                    [f"近{RECENT_DAYS}天更新记录", k["updated_recently"]],
+                ],
+            )
+        ],
+        "人口": [
+            (
+                "人口金字塔",
+                ["年龄段", "男", "女"],
+                rows(figs.pyramid, ["age", "male", "female"]),
+            ),
+            ("近12个月出生（按孩次）", ["孩次", "人数"], rows(figs.births, ["order", "births"])),
+            ("重点人群", ["人群", "人数"], rows(figs.key_groups, ["group", "residents"])),
+            (
+                f"各{child}人口",
+                [child, "户籍人口", "流动人口", "境外人员", "实有人口", "户数"],
+                rows(
+                    figs.units,
+                    ["name", "registered", "floating", "overseas", "residents", "households"],
+                ),
+            ),
+        ],
+        "房屋": [
+            ("房屋使用情况", ["使用情况", "房屋数"], rows(figs.occupancy, ["occupancy", "houses"])),
+            (
+                "房屋用途与使用情况",
+                ["用途", "使用情况", "房屋数"],
+                rows(figs.house_use, ["use", "occupancy", "houses"]),
+            ),
+            (
+                f"各{unit}出租率",
+                [unit, "房屋数", "出租（含群租）", "出租率（%）"],
+                [
+                    [r[0], r[1], r[2], pct(r[3])]
+                    for r in rows(figs.rental, ["name", "houses", "rented", "share"])
+                ],
+            ),
+        ],
+        "商铺": [
+            (
+                "商铺类别",
+                ["类别", "在营", "歇业"],
+                rows(figs.shop_categories, ["category", "open", "closed"]),
+            ),
+            (
+                "在营商铺检查状态",
+                ["检查状态", "商铺数"],
+                rows(figs.inspections, ["inspection", "shops"]),
+            ),
+        ],
+        "网格": [
+            (
+                f"网格负荷（超过 {GRID_LOAD_HOUSEHOLDS} 户为超负荷）",
+                ["网格", "所属社区", "实有人口", "户数", "是否超负荷"],
+                [
+                    [r[0], r[1], r[2], r[3], "是" if r[4] else "否"]
+                    for r in rows(
+                        figs.grids, ["name", "community", "residents", "households", "overloaded"]
+                    )
+                ],
+            )
+        ],
+        "数据质量": [
+            (
+                "关键字段完整率",
+                ["字段", "已填", "在册人口", "完整率（%）"],
+                [
+                    [r[0], r[1], r[2], pct(r[3])]
+                    for r in rows(figs.completeness, ["field", "filled", "residents", "share"])
+                ],
+            ),
+            (
+                f"各{unit}完整率与校验",
+                [unit, "在册人口", "完整率（%）", "身份证号与出生日期不符", "身份证号与性别不符"],
+                [
+                    [r[0], r[1], pct(r[2]), r[3], r[4]]
+                    for r in rows(
+                        figs.quality_units,
+                        ["name", "residents", "completeness", "id_birth", "id_sex"],
+                    )
+                ],
+            ),
+            (
+                f"近{RECENT_DAYS}天更新记录",
+                ["对象", "记录数"],
+                rows(figs.updated, ["entity", "records"]),
+            ),
+        ],
+        "一表通使用": [
+            (
+                "一表通使用",
+                ["指标", "数值"],
+                [
+                    ["本月生成报表", _or_missing(usage["reports_month"])],
+                    ["本月节省工时（小时）", _or_missing(usage["hours_saved"])],
+                    ["在用报表模板", _or_missing(k["templates"])],
+                    [f"社工近{RECENT_DAYS}天更新记录", usage["sw_records"]],
+                    [f"近{RECENT_DAYS}天活跃社工", usage["sw_workers"]],
+                ],
+            ),
+            (
+                "各部门在用报表模板",
+                ["部门", "模板数"],
+                [[MISSING, MISSING]] if templates is None else templates.values.tolist(),
+            ),
+        ],
+    }
+
+
+def _write_cell(ws, row: int, column: int, value: Any, font: Font | None = None):
+    if isinstance(value, float) and value != value:
+        value = None
+    if isinstance(value, bool):
+        value = "是" if value else "否"
+    cell = ws.cell(row=row, column=column)
+    if isinstance(value, str):
+        text = safe_text(value)
+        cell.value = text
+        # openpyxl would store "=…" as a formula: keep every string a string.
+        cell.data_type = "s"
+        if text[:1] in _FORMULA_STARTS:
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def summary_xlsx(figs: Figures) -> bytes:
+    """The view's figures as a formatted workbook: one sheet per figure group."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    for sheet_name, tables in _tables(figs).items():
+        ws = wb.create_sheet(sheet_name)
+        widths: dict[int, int] = {}
+        row = 1
+        for title, headers, body in tables:
+            _write_cell(ws, row, 1, title, _TITLE_FONT)
+            row += 1
+            for col, header in enumerate(headers, start=1):
+                cell = _write_cell(ws, row, col, header, _HEADER_FONT)
+                cell.fill = _HEADER_FILL
+                cell.alignment = Alignment(horizontal="center")
+                widths[col] = max(widths.get(col, 0), display_width(header))
+            row += 1
+            for values in body:
+                for col, value in enumerate(values, start=1):
+                    cell = _write_cell(ws, row, col, value)
+                    if isinstance(value, int) and not isinstance(value, bool):
+                        cell.number_format = "#,##0"
+                    widths[col] = max(widths.get(col, 0), display_width(value))
+                row += 1
+            row += 1
+        for col, width in widths.items():
+            ws.column_dimensions[get_column_letter(col)].width = min(50, max(8, width + 2))
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def export_xlsx(scope: Scope, figs: Figures) -> bytes:
+    """The summary workbook of a view the caller may see; the export is logged."""
+    if not scope.covers(figs.org_code):
+        raise AccessDenied("无权访问本辖区以外的数据")
+    data = summary_xlsx(figs)
+    auth.record(scope.username, "dashboard_export", f"数据大屏汇总 {figs.org_code}")
+    return data
+
+
+def export_name(figs: Figures) -> str:
+    return f"数据大屏_{figs.org_name}_{figs.as_of.strftime('%Y%m%d')}.xlsx"
