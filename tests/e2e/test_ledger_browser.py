@@ -87,6 +87,7 @@ def test_bad_input_shows_chinese_message_and_keeps_version(server, e2e_db_templa
     login(page, "sw_tianxian", PASSWORD)
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="台账").click()
     wait_for_app(page)
+    expect(page.get_by_role("heading", name="台账")).to_be_visible()
     page.get_by_label("搜索").fill(id_number[-8:])
     page.get_by_label("搜索").press("Enter")
     wait_for_app(page)
