@@ -156,43 +156,47 @@ def figures(scope: Scope, org_code: str | None = None, as_of: date | None = None
 
 
 def clear_cache(id_checks: bool = True) -> None:
-    """Forget every cached view and, unless told otherwise, the per-grid ID checks too."""
+    """Forget every cached view and, unless told otherwise, the stored per-grid ID checks too."""
     with _cache_lock:
         _cache.clear()
-        if id_checks:
-            _checked.clear()
+    if id_checks:
+        db.execute("dashboard/forget_id_checks")
 
 
 # The ID-number checks are the one costly aggregate (string work on every resident, ~1 s at nine
-# million), and a write batch touches few grids. So their counts are kept per grid with the grid's
-# fingerprint (active residents and latest updated_at, which every write path sets) and only
-# grids whose fingerprint moved are checked again.
-_checked: dict[tuple[str, str], tuple[tuple, int, int]] = {}
+# million), and a write batch touches few grids. So their counts are stored per grid with the
+# grid's fingerprint (active residents and latest updated_at, which every write path sets) in
+# dashboard_id_check, surviving restarts; only grids whose fingerprint moved are checked again.
 
 
 def _id_checks(org_code: str, residents: pd.DataFrame) -> pd.DataFrame:
     """Per grid of the view: active residents whose ID disagrees with birth date / sex."""
-    database = str(config.db_path())
     prints = residents.groupby("grid_code").agg(
         people=("residents", "sum"), latest=("last_update", "max")
     )
-    current = {row.Index: (int(row.people), row.latest) for row in prints.itertuples()}
+    current = {row.Index: (int(row.people), str(row.latest)) for row in prints.itertuples()}
     counts: dict[str, tuple[int, int]] = {}
-    with _cache_lock:
-        for grid, fingerprint in current.items():
-            known = _checked.get((database, grid))
-            if known is not None and known[0] == fingerprint:
-                counts[grid] = known[1:]
+    for known in db.fetch_dicts("dashboard/known_id_checks", org_code=org_code):
+        if current.get(known["grid_code"]) == (known["people"], known["latest"]):
+            counts[known["grid_code"]] = (known["birth_mismatch"], known["sex_mismatch"])
     stale = [grid for grid in current if grid not in counts]
     if stale:
         found = {
             r["grid_code"]: (int(r["id_birth_mismatch"]), int(r["id_sex_mismatch"]))
             for r in db.fetch_dicts("dashboard/id_checks_by_grid", org_code=org_code, grids=stale)
         }
-        with _cache_lock:
-            for grid in stale:
-                counts[grid] = found.get(grid, (0, 0))
-                _checked[(database, grid)] = (current[grid], *counts[grid])
+        for grid in stale:
+            counts[grid] = found.get(grid, (0, 0))
+        with db.transaction() as cur:
+            db.run(
+                cur,
+                "dashboard/save_id_checks",
+                grids=stale,
+                people=[current[g][0] for g in stale],
+                latest=[current[g][1] for g in stale],
+                births=[counts[g][0] for g in stale],
+                sexes=[counts[g][1] for g in stale],
+            )
     rows = [(grid, *counts[grid]) for grid in current]
     return pd.DataFrame(rows, columns=["grid_code", "id_birth_mismatch", "id_sex_mismatch"])
 
