@@ -103,11 +103,17 @@ def open_app(page: Page, url: str) -> None:
     wait_for_app(page)
 
 
-def login(page: Page, username: str, password: str) -> None:
+def login(page: Page, username: str, password: str, ok: bool = True) -> None:
+    """Log in through the form. A successful login sets the re-login cookie about a second later
+    through a component that reruns the app: wait for that too, or a click made meanwhile is lost."""
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     wait_for_app(page)
+    if ok:
+        page.get_by_role("heading", name="首页").wait_for(timeout=30_000)
+        auth_cookie(page.context)
+        wait_for_app(page)
 
 
 def auth_cookie(context, timeout: float = 15) -> dict:

@@ -78,13 +78,13 @@ def test_each_role_sees_its_menu_and_home(server, context_factory, role):
 def test_wrong_password_refused_then_lock_and_unlock(server, context_factory):
     page = context_factory().new_page()
     open_app(page, server.url)
-    login(page, "sw_hongmei", "Wrong-pass-1")
+    login(page, "sw_hongmei", "Wrong-pass-1", ok=False)
     expect(page.get_by_text("用户名或密码错误")).to_be_visible()
     expect(page.get_by_role("heading", name="首页")).to_have_count(0)
     for _ in range(4):
-        login(page, "sw_hongmei", "Wrong-pass-1")
+        login(page, "sw_hongmei", "Wrong-pass-1", ok=False)
     expect(page.get_by_text("密码错误次数过多，账户已锁定")).to_be_visible()
-    login(page, "sw_hongmei", PASSWORD)  # the right password does not help while locked
+    login(page, "sw_hongmei", PASSWORD, ok=False)  # the right password does not help while locked
     expect(page.get_by_text("账户已锁定")).to_be_visible()
     expect(page.get_by_role("heading", name="首页")).to_have_count(0)
     page.wait_for_timeout(LOCK_SECONDS * 1000 + 500)  # the lock window of this test server
