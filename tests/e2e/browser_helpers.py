@@ -111,7 +111,8 @@ def login(page: Page, username: str, password: str, ok: bool = True) -> None:
     page.get_by_role("button", name="登录").click()
     wait_for_app(page)
     if ok:
-        page.get_by_role("heading", name="首页").wait_for(timeout=30_000)
+        # .first: while a rerun replaces the page, the old and new heading can both be present.
+        page.get_by_role("heading", name="首页").first.wait_for(timeout=30_000)
         auth_cookie(page.context)
         wait_for_app(page)
 
