@@ -50,7 +50,7 @@ def test_fresh_server_refuses_direct_url_to_forbidden_page(
         auth_cookie(ctx)
         # Logged in (by cookie, in a new session), the URL still does not open the page.
         open_app(page, f"{s.url}/users")
-        expect(page.get_by_role("heading", name="首页")).to_be_visible()
+        expect(page.get_by_role("heading", name="首页").first).to_be_visible()
         expect(page.get_by_role("heading", name="用户管理")).to_have_count(0)
         expect(page.get_by_text("用户管理")).to_have_count(0)
     finally:
@@ -65,7 +65,7 @@ def test_each_role_sees_its_menu_and_home(server, context_factory, role):
         if role == "district_admin":
             shot(page, f"login-{suffix}")
         login(page, ROLE_USERS[role], PASSWORD)
-        expect(page.get_by_role("heading", name="首页")).to_be_visible()
+        expect(page.get_by_role("heading", name="首页").first).to_be_visible()
         expect(page.get_by_test_id("stException")).to_have_count(0)
         if suffix == "desktop":
             expected = [p.title for p in pages_for(role)]
@@ -89,7 +89,7 @@ def test_wrong_password_refused_then_lock_and_unlock(server, context_factory):
     expect(page.get_by_role("heading", name="首页")).to_have_count(0)
     page.wait_for_timeout(LOCK_SECONDS * 1000 + 500)  # the lock window of this test server
     login(page, "sw_hongmei", PASSWORD)
-    expect(page.get_by_role("heading", name="首页")).to_be_visible()
+    expect(page.get_by_role("heading", name="首页").first).to_be_visible()
 
 
 def test_cookie_relogs_in_but_not_after_logout(server, context_factory):
@@ -97,7 +97,7 @@ def test_cookie_relogs_in_but_not_after_logout(server, context_factory):
     page = ctx.new_page()
     open_app(page, server.url)
     login(page, "leader_zlk", PASSWORD)
-    expect(page.get_by_role("heading", name="首页")).to_be_visible()
+    expect(page.get_by_role("heading", name="首页").first).to_be_visible()
     cookie = auth_cookie(ctx)
 
     # Control: the cookie alone logs a new browser in while the session is live.
@@ -105,7 +105,7 @@ def test_cookie_relogs_in_but_not_after_logout(server, context_factory):
     other.add_cookies([cookie])
     p2 = other.new_page()
     open_app(p2, server.url)
-    expect(p2.get_by_role("heading", name="首页")).to_be_visible()
+    expect(p2.get_by_role("heading", name="首页").first).to_be_visible()
 
     page.get_by_role("button", name="退出登录").click()
     wait_for_app(page)
@@ -143,4 +143,4 @@ def test_bookmarked_page_opens_directly_after_cookie_login(server, context_facto
     login(page, "admin", PASSWORD)
     auth_cookie(ctx)
     open_app(page, f"{server.url}/standards")
-    expect(page.get_by_role("heading", name="字段与标签标准")).to_be_visible()
+    expect(page.get_by_role("heading", name="字段与标签标准").first).to_be_visible()

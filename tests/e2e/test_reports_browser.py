@@ -75,7 +75,7 @@ def test_leader_downloads_a_report_that_prints_like_the_paper_form(
     login(page, "leader_zlk", PASSWORD)
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="报表中心").click()
     wait_for_app(page)
-    expect(page.get_by_role("heading", name="报表中心")).to_be_visible()
+    expect(page.get_by_role("heading", name="报表中心").first).to_be_visible()
 
     page.get_by_label("搜索").fill("高龄津贴")
     page.get_by_label("搜索").press("Enter")
@@ -103,7 +103,7 @@ def test_leader_downloads_a_report_that_prints_like_the_paper_form(
 
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="报表运行记录").click()
     wait_for_app(page)
-    expect(page.get_by_role("heading", name="报表运行记录")).to_be_visible()
+    expect(page.get_by_role("heading", name="报表运行记录").first).to_be_visible()
     expect(page.get_by_test_id("stMetricValue").nth(2)).to_have_text("1 张")
     shot(page, "reports-runs")
 

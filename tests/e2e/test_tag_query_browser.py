@@ -48,12 +48,12 @@ def tag_server(e2e_db_template, tmp_path_factory):
 def go_to_tag_query(page, context, server, username: str = "leader_zlk") -> None:
     open_app(page, server.url)
     login(page, username, PASSWORD)
-    expect(page.get_by_role("heading", name="首页")).to_be_visible()
+    expect(page.get_by_role("heading", name="首页").first).to_be_visible()
     link = page.get_by_role("link", name=re.compile("^标签查询："))
     link.scroll_into_view_if_needed()
     link.click()
     wait_for_app(page)
-    expect(page.get_by_role("heading", name="标签查询")).to_be_visible()
+    expect(page.get_by_role("heading", name="标签查询").first).to_be_visible()
 
 
 def tick(page, name: str) -> None:
