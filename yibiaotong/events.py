@@ -62,8 +62,17 @@ class _Event:
     def next_id(self, query: str) -> int:
         return int(db.run(self.cur, query).fetchone()[0])
 
-    def changed_version(self, rel, record: dict) -> int:
-        row = rel.fetchone()
+    def update(self, query: str, record: dict, **values: Any) -> int:
+        """Run a versioned, scoped update of one loaded record; its new version, or StaleEdit."""
+        row = db.run(
+            self.cur,
+            query,
+            id=record["id"],
+            org_code=self.scope.org_code,
+            version=record["version"],
+            username=self.scope.username,
+            **values,
+        ).fetchone()
         if row is None:
             raise ledger.StaleEdit(record["version"])
         return row[0]
@@ -238,17 +247,10 @@ def _move_member(
         "relation_to_head": relation,
     }
     after["current_address"] = after["current_address"] or member["current_address"]
-    version = ev.changed_version(
-        db.run(
-            ev.cur,
-            "events/relink_resident",
-            id=member["id"],
-            org_code=ev.scope.org_code,
-            version=member["version"],
-            username=ev.scope.username,
-            **after,
-        ),
+    version = ev.update(
+        "events/relink_resident",
         member,
+        **after,
     )
     for column, value in after.items():
         if member[column] != value:
@@ -256,17 +258,10 @@ def _move_member(
 
 
 def _set_head(ev: _Event, household: dict, head: dict) -> int:
-    version = ev.changed_version(
-        db.run(
-            ev.cur,
-            "events/set_household_head",
-            id=household["id"],
-            org_code=ev.scope.org_code,
-            version=household["version"],
-            username=ev.scope.username,
-            head_id=head["id"],
-        ),
+    version = ev.update(
+        "events/set_household_head",
         household,
+        head_id=head["id"],
     )
     ev.log(
         "household", household["id"], "household_head_id", household["head_id"], head["id"], version
@@ -275,15 +270,8 @@ def _set_head(ev: _Event, household: dict, head: dict) -> int:
 
 
 def _dissolve(ev: _Event, household: dict) -> None:
-    version = ev.changed_version(
-        db.run(
-            ev.cur,
-            "events/dissolve_household",
-            id=household["id"],
-            org_code=ev.scope.org_code,
-            version=household["version"],
-            username=ev.scope.username,
-        ),
+    version = ev.update(
+        "events/dissolve_household",
         household,
     )
     ev.log("household", household["id"], "_status", "active", "dissolved", version)
@@ -586,20 +574,13 @@ def _retire(
             # Kept under the code a 迁往地 field of the standard would get, so it shows up once added.
             attrs[DESTINATION_FIELD] = destination
         status = "moved_out" if moving_out else "deceased"
-        version = ev.changed_version(
-            db.run(
-                ev.cur,
-                "events/retire_resident",
-                id=person["id"],
-                org_code=scope.org_code,
-                version=person["version"],
-                username=scope.username,
-                status=status,
-                move_out_date=on if moving_out else None,
-                death_date=None if moving_out else on,
-                attrs=json.dumps(attrs, ensure_ascii=False),
-            ),
+        version = ev.update(
+            "events/retire_resident",
             person,
+            status=status,
+            move_out_date=on if moving_out else None,
+            death_date=None if moving_out else on,
+            attrs=json.dumps(attrs, ensure_ascii=False),
         )
         ev.log("resident", person["id"], "_status", "active", status, version)
         date_field = "resident_move_out_date" if moving_out else "resident_death_date"
@@ -790,17 +771,10 @@ def close_shop(scope: Scope, shop_id: int, on_date: Any) -> int:
         shop = _active(ev, "shop", shop_id, "该商铺")
         if shop["opened_on"] and on < shop["opened_on"]:
             raise LedgerError(f"歇业日期不能早于开业日期（{shop['opened_on'].isoformat()}）。")
-        version = ev.changed_version(
-            db.run(
-                ev.cur,
-                "events/close_shop",
-                id=shop["id"],
-                org_code=scope.org_code,
-                version=shop["version"],
-                username=scope.username,
-                closed_on=on,
-            ),
+        version = ev.update(
+            "events/close_shop",
             shop,
+            closed_on=on,
         )
         ev.log("shop", shop["id"], "_status", "active", "closed", version)
         ev.log("shop", shop["id"], "shop_closed_on", None, on, version)
