@@ -22,7 +22,12 @@ from pathlib import Path
 
 from yibiaotong import config, db
 
-BENCH_DIR = config.ROOT / "data" / "bench"
+
+def bench_dir() -> Path:
+    """Where the cached benchmark databases live: $YIBIAOTONG_BENCH_DIR, else data/bench/."""
+    return Path(os.environ.get("YIBIAOTONG_BENCH_DIR", config.ROOT / "data" / "bench"))
+
+
 AREAS = ("ledger", "tags", "dashboard", "reports")
 
 
@@ -75,11 +80,13 @@ def _machine() -> str:
 
 def generate(residents: int) -> dict:
     """Build (or reuse) the benchmark database; generation runs in a child to measure its RSS."""
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    path = BENCH_DIR / f"bench-{residents}.duckdb"
+    folder = bench_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"bench-{residents}.duckdb"
     meta_path = path.with_suffix(".json")
     if path.exists() and meta_path.exists():
-        return {**json.loads(meta_path.read_text()), "reused": True}
+        # The file may have been copied from another folder: trust where it lies now.
+        return {**json.loads(meta_path.read_text()), "db": str(path), "reused": True}
     path.unlink(missing_ok=True)
     env = {**os.environ, "YIBIAOTONG_DB": str(path)}
     started = time.perf_counter()
