@@ -23,14 +23,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
-from yibiaotong.excel.export import EXCEL_MAX_ROWS, safe_text
+from yibiaotong.excel.cells import EXCEL_MAX_ROWS, put_text, safe_text
 from yibiaotong.mapping import tidy as clean
 
 SCAN_ROWS = 30
 MAX_HEADER_ROWS = 3
 SEQ = "seq"
 _THIN = Side(style="thin", color="000000")
-_FORMULA_STARTS = frozenset("=+-@\t\r")
 _UNIT_LINE = re.compile(r"^\s*(填报单位|填表单位|报送单位|单位名称|单位)\s*[:：][\s_＿]*$")
 _DATE_LINE = re.compile(
     r"^\s*(统计时间|统计日期|填报时间|填报日期|填表日期|报送日期|日期)\s*[:：][\s_＿]*$"
@@ -354,13 +353,12 @@ def fill(
                 cell.value = None
                 continue
             value = i + 1 if source == SEQ else _value(values[source])
-            cell.value = value
             if isinstance(value, str):
-                cell.data_type = "s"  # never a formula, whatever the text starts with
-                if value[:1] in _FORMULA_STARTS:
-                    cell.quotePrefix = True
+                put_text(cell, value)
                 if value.isdigit() and len(value) > 11:
                     cell.number_format = "@"
+            else:
+                cell.value = value
     for r in range(block.data_row + n, block.data_row + max(block.blank_rows, 0)):
         for c in range(first_col, last_col + 1):
             cell = ws.cell(r, c)
