@@ -101,7 +101,7 @@ def catalogue(scope: Scope) -> None:
             "版本": [t["version"] for t in found],
         }
     )
-    st.dataframe(table, hide_index=True, height=min(38 + 35 * len(found), 280))
+    st.dataframe(table, hide_index=True, height=min(38 + 35 * len(found), 280), placeholder="")
     by_code = {t["code"]: t for t in found}
     if st.session_state.get("rc_code") not in by_code:
         st.session_state["rc_code"] = found[0]["code"]
@@ -175,7 +175,7 @@ def report_card(scope: Scope, t: dict) -> None:
             st.info("当前范围内没有符合条件的记录；仍可下载只有表头的空表。")
         else:
             st.caption(f"预览前 {len(frame)} 行（共 {total:,} 行）")
-            st.dataframe(frame, hide_index=True)
+            st.dataframe(frame, hide_index=True, placeholder="")
         prepared_name = reports.filename(
             reports.prepare(scope, t["code"], org, masked=bool(masked))
         )
@@ -306,6 +306,7 @@ def run_log(scope: Scope) -> None:
             "生成时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
             "耗时（秒）": st.column_config.NumberColumn(format="%.2f"),
         },
+        placeholder="",
     )
 
 
@@ -377,6 +378,7 @@ def fill_form(scope: Scope) -> None:
             )
         },
         key=f"rf_map_{block.signature}",
+        placeholder="",
     )
     mapping = {
         c.key: reverse.get(v) for c, v in zip(block.columns, edited["对应字段"], strict=True)
@@ -506,7 +508,7 @@ def editor(scope: Scope) -> None:
         if defn["kind"] == "summary":
             st.info("统计表模板请在 data/catalog/reports/ 中按 YAML 维护；此处可查看定义和版本。")
             st.json(defn, expanded=False)
-            st.dataframe(pd.DataFrame(reports.history(code)), hide_index=True)
+            st.dataframe(pd.DataFrame(reports.history(code)), hide_index=True, placeholder="")
             return
     k = f"re_{code}"
     departments = catalog.departments()
@@ -601,6 +603,7 @@ def editor(scope: Scope) -> None:
             ),
         },
         key=f"{k}_conds",
+        placeholder="",
     )
 
     st.markdown("**列（按表格从左到右）**")
@@ -622,6 +625,7 @@ def editor(scope: Scope) -> None:
             "合计": st.column_config.CheckboxColumn(help="数值列在合计行和小计行求和"),
         },
         key=f"{k}_cols",
+        placeholder="",
     )
     a, b, c = st.columns(3)
     sort_keys = ["community", "grid", *[key for key in field_labels if key in choices]]
@@ -735,7 +739,7 @@ def editor(scope: Scope) -> None:
             st.error(str(exc))
         else:
             st.caption(f"按当前设置共 {total:,} 行，预览前 {len(frame)} 行：")
-            st.dataframe(frame, hide_index=True)
+            st.dataframe(frame, hide_index=True, placeholder="")
     saved_label = "保存为新版本" if code != _NEW else "保存模板"
     if st.button(
         saved_label,
@@ -767,4 +771,4 @@ def editor(scope: Scope) -> None:
         )
         history["来源"] = history["来源"].map({"catalog": "目录文件", "editor": "模板编辑器"})
         history["状态"] = history["状态"].map(reports.STATUSES)
-        st.dataframe(history, hide_index=True)
+        st.dataframe(history, hide_index=True, placeholder="")
