@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from datetime import datetime
 
@@ -14,6 +13,7 @@ from yibiaotong import catalog, db, reports
 from yibiaotong import mapping as mapper
 from yibiaotong.excel import template_fill
 from yibiaotong.scope import AccessDenied, Scope
+from yibiaotong.ui import job_view
 
 log = logging.getLogger("yibiaotong")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -103,7 +103,7 @@ def catalogue(scope: Scope) -> None:
             "版本": [t["version"] for t in found],
         }
     )
-    st.dataframe(table, hide_index=True, height=min(38 + 35 * len(found), 280))
+    st.dataframe(table, hide_index=True, height=min(38 + 35 * len(found), 280), placeholder="")
     by_code = {t["code"]: t for t in found}
     if st.session_state.get("rc_code") not in by_code:
         st.session_state["rc_code"] = found[0]["code"]
@@ -177,7 +177,7 @@ def report_card(scope: Scope, t: dict) -> None:
             st.info("当前范围内没有符合条件的记录；仍可下载只有表头的空表。")
         else:
             st.caption(f"预览前 {len(frame)} 行（共 {total:,} 行）")
-            st.dataframe(frame, hide_index=True)
+            st.dataframe(frame, hide_index=True, placeholder="")
         prepared_name = reports.filename(
             reports.prepare(scope, t["code"], org, masked=bool(masked))
         )
@@ -226,45 +226,13 @@ def batch(scope: Scope) -> None:
         + (f"；{len(blocked)} 张因权限不能生成，将在压缩包的说明中列出" if blocked else "")
         + "。"
     )
-    key = (department, org)
     if st.button("生成压缩包", icon=":material/folder_zip:", key="rb_make", disabled=not runnable):
-        bar = st.progress(0.0, text="准备中…")
-        names = {t["code"]: t["name"] for t in chosen}
-
-        def progress(done: int, total: int, code: str) -> None:
-            text = f"正在生成 {done + 1}/{total}：{names.get(code, code)}" if code else "已完成"
-            bar.progress(done / total if total else 1.0, text=text)
-
-        buffer = io.BytesIO()
-        try:
-            result = reports.batch_zip(scope, [t["code"] for t in chosen], buffer, org, progress)
-        except AccessDenied as exc:
-            st.error(str(exc))
-            return
-        st.session_state["rb_zip"] = (key, buffer.getvalue(), result)
-    ready = st.session_state.get("rb_zip")
-    if ready and ready[0] == key:
-        result = ready[2]
-        rows = sum(r.rows for r in result.runs)
-        st.success(
-            f"已生成 {len(result.runs)} 张报表，共 {rows:,} 行，用时 {result.seconds:.1f} 秒，"
-            f"节省人工约 {sum(r.minutes_saved for r in result.runs) / 60:.1f} 小时。"
-        )
-        if result.skipped:
-            with st.expander(f"未生成 {len(result.skipped)} 张"):
-                for name, reason in result.skipped:
-                    st.markdown(f"- **{name}**：{reason}")
-        unit = catalog.org_name(org) or org
         label = "全部" if department == ALL else departments[department]
-        st.download_button(
-            "下载压缩包",
-            ready[1],
-            file_name=f"{label}报表_{unit}_{datetime.now():%Y%m%d}.zip",
-            mime="application/zip",
-            icon=":material/download:",
-            type="primary",
-            key="rb_download",
-        )
+        codes = [t["code"] for t in chosen]
+        job_view.start(scope, "report_batch", "rb_job", codes=codes, org_code=org, label=label)
+    if job_id := st.session_state.get("rb_job"):
+        job_view.panel(scope, job_id, key="rb_job_panel")
+        st.caption("压缩包在后台生成：可以离开本页或关闭浏览器，之后在“任务”页面查看进度和下载。")
 
 
 def savings(scope: Scope) -> None:
@@ -308,6 +276,7 @@ def run_log(scope: Scope) -> None:
             "生成时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
             "耗时（秒）": st.column_config.NumberColumn(format="%.2f"),
         },
+        placeholder="",
     )
 
 
@@ -470,6 +439,7 @@ def _confirm_mapping(
             "说明": st.column_config.TextColumn(width="large"),
         },
         key=f"rf_map_{block.signature}",
+        placeholder="",
     )
     for col, value in zip(settled, edited["对应字段"], strict=True):
         mapping[col.key] = reverse.get(value)
