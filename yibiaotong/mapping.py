@@ -828,7 +828,7 @@ _CONTEXT = re.compile(r"(source|form|request):[\w.\-]{1,80}")
 # in the decider's own org subtree only, so a street's choices never override the district's.
 CONTEXT_ROLES = {
     "form": ("street_leader", "dept_staff", "social_worker"),
-    "source": ("street_leader", "dept_staff"),
+    "source": ("dept_staff",),  # a street's data clerk (数据回流: 条线 account bound to a street)
     "request": ("dept_staff",),
 }
 STREET_CODE_LENGTH = 9

@@ -12,8 +12,9 @@ from yibiaotong.scope import AccessDenied, Scope
 
 DISTRICT, STREET, OTHER_STREET = "330102", "330102009", "330102003"
 ADMIN = Scope("admin", "district_admin", DISTRICT, True)
-CLERK = Scope("clerk_zlk", "street_leader", STREET)
-CLERK_ELSEWHERE = Scope("clerk_kx", "street_leader", OTHER_STREET)
+CLERK = Scope("clerk_zlk", "dept_staff", STREET)
+CLERK_ELSEWHERE = Scope("clerk_kx", "dept_staff", OTHER_STREET)
+LEADER = Scope("leader", "street_leader", STREET)
 WORKER = Scope("sw", "social_worker", STREET + "001")
 DEPT_DISTRICT = Scope("wj", "dept_staff", DISTRICT)
 
@@ -386,8 +387,9 @@ def test_a_street_s_decision_holds_in_the_street_only(writable_db):
     ("scope", "context"),
     [
         (WORKER, "source:mz_dibao"),
+        (LEADER, "source:mz_dibao"),
         (DEPT_DISTRICT, "source:mz_dibao"),
-        (CLERK, "request:17"),
+        (LEADER, "request:17"),
         (WORKER, "request:17"),
     ],
 )
