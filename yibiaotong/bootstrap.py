@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 from yibiaotong import auth, catalog, config, dashboard, db, demo, reports, tags
+from yibiaotong.importing import sources as import_sources
 from yibiaotong.scope import Scope
 
 DEMO_PASSWORD = "Demo@2026"
@@ -56,6 +57,7 @@ def initialise(
     with db.transaction() as cur:
         report["catalog"] = catalog.load_catalog(cur)
         report["catalog"]["report_template"] = reports.load_reports(cur)
+        report["catalog"]["import_source"] = import_sources.load_sources(cur)
     if residents > 0 and not db.fetch_value("ledger/count_residents"):
         started = time.perf_counter()
         with db.write_lock, db.cursor() as cur:

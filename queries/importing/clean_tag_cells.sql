@@ -1,0 +1,42 @@
+-- A tag column names import tags by name or code (several per cell, split by 、,;/): keep the
+-- codes the batch's source owns, refuse a cell naming any other.
+-- params: $batch_id varchar, $source varchar
+update import_cell as c
+set
+    value = t.codes,
+    problem = t.problem
+from (
+    with
+    parts as (
+        select
+            row_no,
+            col,
+            unnest(regexp_split_to_array(value, '[、,;，；/\s]+')) as part
+        from import_cell
+        where batch_id = $batch_id and target = 'tag' and value is not null
+    ),
+
+    owned as (
+        select
+            t.code,
+            t.name
+        from import_source_tag as s
+        inner join tag as t on s.tag_code = t.code
+        where s.source = $source
+    )
+
+    select
+        p.row_no,
+        p.col,
+        string_agg(distinct o.code, ',' order by o.code) as codes,
+        case
+            when count(*) filter (where o.code is null and p.part <> '') > 0
+                then '“' || string_agg(p.part, '、') filter (where o.code is null and p.part <> '')
+                || '”不是本来源可设置的标签（可设置：'
+                || (select string_agg(name, '、' order by code) from owned) || '）'
+        end as problem
+    from parts as p
+    left join owned as o on p.part in (o.code, o.name)
+    group by p.row_no, p.col
+) as t
+where c.batch_id = $batch_id and c.row_no = t.row_no and c.col = t.col
