@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -66,35 +67,35 @@ def _owner_only(path: Path) -> None:
     os.chmod(path.parent, 0o700)
 
 
-def land(
-    scope: Scope,
-    data: bytes | BinaryIO | Path,
-    file_name: str,
-    source_code: str,
-    default_org: str | None = None,
-) -> str:
-    """Keep the raw file (hashed) in the batch folder and log a `landed` batch; return its id."""
+@dataclass(frozen=True)
+class Landed:
+    """A file kept in its batch folder, not yet in the import log."""
+
+    batch_id: str
+    path: Path
+    file_name: str
+    sha256: str
+    size: int
+
+
+def keep_file(scope: Scope, data: bytes | BinaryIO | Path, file_name: str) -> Landed:
+    """Keep the raw file (hashed, owner-only folder). Nothing enters the database yet: a file
+    that turns out unreadable is forgotten and changes nothing."""
     may_import(scope)
-    src = sources.source(source_code)
-    if src is None or not src.importable:
-        raise ImportError_("请选择数据来源（回流目录中的部门数据）。")
-    if default_org:
-        unit = catalog.org_unit(default_org)
-        if unit is None:
-            raise ImportError_("所选的默认落地单位不存在。")
-        scope.require_covers(default_org)
     batch_id = uuid.uuid4().hex[:16]
     target = folder(batch_id)
     _owner_only(target)
-    suffix = Path(file_name).suffix.lower()[:6] or ".dat"
-    path = target / f"source{suffix if suffix.isascii() else '.dat'}"
+    suffix = Path(file_name).suffix.lower()[:6]
+    path = target / f"source{suffix if suffix.isascii() and suffix else '.dat'}"
     digest = hashlib.sha256()
     size = 0
     try:
+        stream = data.open("rb") if isinstance(data, Path) else data
         with path.open("wb") as out:
-            stream = data.open("rb") if isinstance(data, Path) else None
-            reader = stream or (data if hasattr(data, "read") else None)
-            chunks = iter(lambda: reader.read(1 << 20), b"") if reader else [data]
+            if isinstance(stream, bytes | bytearray):
+                chunks = [bytes(stream)]
+            else:
+                chunks = iter(lambda: stream.read(1 << 20), b"")
             for chunk in chunks:
                 size += len(chunk)
                 if size > MAX_FILE_BYTES:
@@ -103,29 +104,53 @@ def land(
                     )
                 digest.update(chunk)
                 out.write(chunk)
-            if stream:
-                stream.close()
+        if isinstance(data, Path):
+            stream.close()
         os.chmod(path, 0o600)
         if size == 0:
             raise ImportError_("文件为空，请重新选择。")
     except BaseException:
-        shutil.rmtree(target, ignore_errors=True)
+        forget_file(batch_id)
         raise
+    name = Path(file_name).name[:200] or "未命名文件"
+    return Landed(batch_id, path, name, digest.hexdigest(), size)
+
+
+def forget_file(batch_id: str) -> None:
+    shutil.rmtree(folder(batch_id), ignore_errors=True)
+
+
+def record(
+    scope: Scope, landed: Landed, source_code: str, default_org: str | None, settings: dict
+) -> None:
+    """Log a readable landed file as a batch (state `read`)."""
+    src = sources.source(source_code)
+    if src is None or not src.importable:
+        raise ImportError_("请选择数据来源（回流目录中的部门数据）。")
+    if default_org:
+        if catalog.org_unit(default_org) is None:
+            raise ImportError_("所选的默认落地单位不存在。")
+        scope.require_covers(default_org)
     with db.transaction() as cur:
         db.run(
             cur,
             "importing/insert_batch",
-            id=batch_id,
+            id=landed.batch_id,
             source=src.code,
             entity=src.entity,
-            file_name=Path(file_name).name[:200] or "未命名文件",
-            sha256=digest.hexdigest(),
-            size_bytes=size,
+            file_name=landed.file_name,
+            sha256=landed.sha256,
+            size_bytes=landed.size,
             org_code=scope.org_code,
             default_org=default_org,
             created_by=scope.username,
         )
-    return batch_id
+        db.run(
+            cur,
+            "importing/set_batch_read",
+            id=landed.batch_id,
+            settings=json.dumps(settings, ensure_ascii=False),
+        )
 
 
 def landed_file(batch_id: str) -> Path:

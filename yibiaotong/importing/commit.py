@@ -94,21 +94,7 @@ def commit(
         if taken:
             raise ImportError_(f"预览之后台账里已登记了其中 {taken} 条记录，请重新预览后再写入。")
         progress(0.05, "写入新增记录")
-        db.run_filled(cur, "importing/allocate_ids", slots=slots, batch_id=batch_id)
-        if entity == "resident":
-            db.run(
-                cur,
-                "importing/assign_households",
-                batch_id=batch_id,
-                with_addresses=with_address_households,
-            )
-            fill_initials(cur, batch_id)
-        db.run(cur, f"importing/insert_new_{entity}", batch_id=batch_id, entity=entity, **user)
-        if entity == "resident":
-            db.run(cur, "importing/insert_households", batch_id=batch_id, **user)
-            db.run(
-                cur, "importing/log_created_households", batch_id=batch_id, source=source, **user
-            )
+        insert_rows(cur, scope, batch, with_address_households)
         progress(0.35, "更新字段")
         _snapshot(cur, batch_id, entity, slots)
         db.run_filled(
@@ -132,10 +118,9 @@ def commit(
         db.run(cur, "importing/prune_record_versions", batch_id=batch_id)
         db.run_filled(cur, "importing/bump_versions", slots=slots, batch_id=batch_id, **user)
         progress(0.55, "记录来源与日志")
-        for name in ("log_changes", "log_created"):
-            db.run(
-                cur, f"importing/{name}", batch_id=batch_id, entity=entity, source=source, **user
-            )
+        db.run(
+            cur, "importing/log_changes", batch_id=batch_id, entity=entity, source=source, **user
+        )
         db.run(cur, "importing/save_provenance", batch_id=batch_id, entity=entity)
         db.run(cur, "importing/delete_replaced_provenance", batch_id=batch_id, entity=entity)
         db.run(
@@ -154,22 +139,7 @@ def commit(
             source=batch["source"],
         )
         progress(0.65, "设置标签")
-        db.run(cur, "importing/log_tags", batch_id=batch_id, entity=entity, source=source, **user)
-        db.run(cur, "importing/set_tags", batch_id=batch_id, entity=entity, **user)
-        db.run(
-            cur,
-            "importing/open_tag_periods",
-            batch_id=batch_id,
-            entity=entity,
-            source=batch["source"],
-            **user,
-        )
-        for name in ("close_tag_periods", "end_open_periods"):
-            params = {"source": batch["source"]} if name == "close_tag_periods" else {}
-            db.run(
-                cur, f"importing/{name}", batch_id=batch_id, entity=entity, today=today, **params
-            )
-        db.run(cur, "importing/delete_ended_tags", batch_id=batch_id, entity=entity)
+        set_tags(cur, scope, batch, today)
         if entity == "resident":
             db.run(cur, "importing/refresh_search_keys", batch_id=batch_id)
             db.run(cur, "importing/refresh_initials", batch_id=batch_id)
@@ -181,8 +151,7 @@ def commit(
         db.bump_data_version(cur)
         counts = dict(batch["counts"] or {})
         counts["written"] = _written(cur, batch_id)
-        db.run(cur, "importing/finish_commit", batch_id=batch_id)
-        batches.clear(cur, batch_id, ("import_change", "import_current", "import_tag"))
+        finish(cur, batch_id)
         db.run(
             cur,
             "importing/set_batch_committed",
@@ -192,6 +161,65 @@ def commit(
         )
     progress(1.0, "写入完成")
     return counts
+
+
+def insert_rows(cur, scope: Scope, batch: dict, with_address_households: bool = False) -> None:
+    """Insert the batch's rows marked `insert` (all new rows at commit; one placed row later):
+    ids, households, search initials, the records and their `_created` log rows."""
+    batch_id, entity = batch["id"], batch["entity"]
+    table, key_column = stage.LEDGER_KEYS[entity]
+    slots = {"entity_table": table, "key_column": key_column}
+    user = {"username": scope.username}
+    source = source_label(batch["source"])
+    db.run_filled(cur, "importing/allocate_ids", slots=slots, batch_id=batch_id)
+    if entity == "resident":
+        db.run(
+            cur,
+            "importing/assign_households",
+            batch_id=batch_id,
+            with_addresses=with_address_households,
+        )
+        fill_initials(cur, batch_id)
+    db.run(cur, f"importing/insert_new_{entity}", batch_id=batch_id, entity=entity, **user)
+    if entity == "resident":
+        db.run(cur, "importing/insert_households", batch_id=batch_id, **user)
+        db.run(cur, "importing/log_created_households", batch_id=batch_id, source=source, **user)
+    db.run(cur, "importing/log_created", batch_id=batch_id, entity=entity, source=source, **user)
+
+
+def set_tags(cur, scope: Scope, batch: dict, today: date) -> None:
+    """Set and end the import tags the preview planned (tags of rows inserted now included)."""
+    batch_id, entity = batch["id"], batch["entity"]
+    user = {"username": scope.username}
+    source = source_label(batch["source"])
+    db.run(cur, "importing/log_tags", batch_id=batch_id, entity=entity, source=source, **user)
+    db.run(cur, "importing/set_tags", batch_id=batch_id, entity=entity, **user)
+    db.run(
+        cur,
+        "importing/open_tag_periods",
+        batch_id=batch_id,
+        entity=entity,
+        source=batch["source"],
+        **user,
+    )
+    db.run(
+        cur,
+        "importing/close_tag_periods",
+        batch_id=batch_id,
+        entity=entity,
+        today=today,
+        source=batch["source"],
+    )
+    db.run(cur, "importing/end_open_periods", batch_id=batch_id, entity=entity, today=today)
+    db.run(cur, "importing/delete_ended_tags", batch_id=batch_id, entity=entity)
+
+
+def finish(cur, batch_id: str) -> None:
+    """Keep only what the rows still waiting in 待落地 need; mark the written rows."""
+    db.run(cur, "importing/finish_commit", batch_id=batch_id)
+    db.run(cur, "importing/mark_inserted", batch_id=batch_id)
+    db.run(cur, "importing/finish_commit_tags", batch_id=batch_id)
+    batches.clear(cur, batch_id, ("import_change", "import_current"))
 
 
 def _written(cur, batch_id: str) -> dict[str, int]:

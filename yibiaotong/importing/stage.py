@@ -48,6 +48,12 @@ IDENTITY_TARGETS = frozenset(
     }
 )
 HEAD_FIELDS = ("resident_id_number", "resident_name")
+NEW_ROW_FIELDS = (
+    "resident_name",
+    "resident_sex",
+    "resident_birth_date",
+    "resident_relation_to_head",
+)
 ACTIONS = {
     "insert": "新增",
     "update": "更新",
@@ -128,6 +134,10 @@ def targets(src: sources.Source) -> dict[str, str]:
     out = {src.key_field: f"{names[src.key_field]}（匹配键）"}
     out.update({code: names[code] for code in src.priorities})
     if src.entity == "resident":
+        # Facts any resident file may carry: checked against the ID, written for new people,
+        # applied to existing ones only where the source has a priority for them.
+        for code in NEW_ROW_FIELDS:
+            out.setdefault(code, f"{names[code]}（核对及新增人员）")
         out["household_no"] = "户号（关联到户）"
         out["head:resident_id_number"] = "户主身份证号（关联到户）"
         out["head:resident_name"] = "户主姓名（仅核对）"
@@ -157,6 +167,36 @@ def _proposed_target(match, src: sources.Source, allowed: dict[str, str]) -> tup
     return None, "本数据来源不能设置该字段"
 
 
+def upload(
+    scope: Scope,
+    data,
+    file_name: str,
+    source_code: str,
+    default_org: str | None = None,
+    **overrides: str | None,
+) -> tuple[str, ReadResult]:
+    """Land a file and read it. A file that cannot be read is refused with a Chinese message and
+    leaves nothing behind (no batch, no folder); a readable one becomes a batch in the log."""
+    src = sources.source(source_code)
+    if src is None or not src.importable:
+        raise ImportError_("请选择数据来源（回流目录中的部门数据）。")
+    landed = batches.keep_file(scope, data, file_name)
+    try:
+        info = _inspect(landed.path, landed.file_name, **overrides)
+        batches.record(scope, landed, src.code, default_org, info.settings())
+    except BaseException:
+        batches.forget_file(landed.batch_id)
+        raise
+    return landed.batch_id, _columns(scope, src, info)
+
+
+def _inspect(path, file_name: str, **overrides: str | None) -> reader.FileInfo:
+    try:
+        return reader.inspect(path, file_name, **overrides)
+    except reader.ReadError as exc:
+        raise ImportError_(str(exc)) from exc
+
+
 def read(
     scope: Scope,
     batch_id: str,
@@ -165,34 +205,47 @@ def read(
     delimiter: str | None = None,
     sheet: str | None = None,
 ) -> ReadResult:
-    """Detect how the landed file is saved (or apply the user's overrides), find its header and
-    propose a mapping through the one header mapper, remembered per source."""
+    """Read a batch's file again, with the user's overrides of encoding, delimiter or sheet."""
     batch = batches.get(scope, batch_id)
     src = _source(batch)
-    try:
-        info = reader.inspect(
-            batches.landed_file(batch_id),
-            batch["file_name"],
-            encoding=encoding,
-            delimiter=delimiter,
-            sheet=sheet,
-        )
-    except reader.ReadError as exc:
-        batches.set_state(batch_id, "failed", str(exc))
-        raise ImportError_(str(exc)) from exc
-    batches_settings = json.dumps(info.settings(), ensure_ascii=False)
-    with db.transaction() as cur:
-        db.run(cur, "importing/set_batch_read", id=batch_id, settings=batches_settings)
+    info = _inspect(
+        batches.landed_file(batch_id),
+        batch["file_name"],
+        encoding=encoding,
+        delimiter=delimiter,
+        sheet=sheet,
+    )
+    if batch["state"] in ("landed", "read", "previewed", "failed"):
+        with db.transaction() as cur:
+            db.run(
+                cur,
+                "importing/set_batch_read",
+                id=batch_id,
+                settings=json.dumps(info.settings(), ensure_ascii=False),
+            )
+    return _columns(scope, src, info)
+
+
+def _columns(scope: Scope, src: sources.Source, info: reader.FileInfo) -> ReadResult:
+    """Propose a target per column through the one header mapper, remembered per source."""
     samples = [[_shown(row[i]) for row in info.samples] for i in range(len(info.headers))]
     matches = mapping.map_headers(
-        info.headers, src.entity, context=f"source:{src.code}", samples=samples
+        info.headers, src.entity, context=f"source:{src.code}", samples=samples, scope=scope
     )
     allowed = targets(src)
+    household_names = _household_names() if src.entity == "resident" else set()
     columns = []
     for index, (header, match) in enumerate(zip(info.headers, matches, strict=True)):
         target, note = _proposed_target(match, src, allowed)
+        if target is None and match.relation is None and header in household_names:
+            target, note = "household_no", "户号：新成员按户号关联到户"
         columns.append(Column(index, header, samples[index], match, target, note))
     return ReadResult(info, columns, allowed)
+
+
+def _household_names() -> set[str]:
+    f = next(f for f in catalog.field_defs("household") if f["code"] == "household_no")
+    return {f["name"], *(f["synonyms"] or [])}
 
 
 def _shown(cell: str | None) -> str:

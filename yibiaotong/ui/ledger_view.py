@@ -187,6 +187,7 @@ def edit_form(scope: Scope, entity: str, rec: dict) -> None:
     """Edit → validate → confirm dialog → save → toast."""
     fields = ledger.editable_fields(entity)
     prefix = f"ledger_f_{entity}_{rec['id']}_{rec['version']}"
+    sources = ledger.provenance(scope, entity, rec["id"])
     with st.form(f"{prefix}_form", border=False):
         entered = {}
         cols = st.columns(2)
@@ -195,6 +196,8 @@ def edit_form(scope: Scope, entity: str, rec: dict) -> None:
                 entered[f["code"]] = _widget(
                     scope, f, ledger.value_of(rec, f), f"{prefix}_{f['code']}"
                 )
+                if f["code"] in sources:  # where the value came from, beside it
+                    st.caption(ledger.provenance_text(sources[f["code"]]))
         submitted = st.form_submit_button("保存修改", type="primary", icon=":material/save:")
     readonly = [f for f in ledger.fields(entity) if f["column_name"] in ledger.EVENT_ONLY_COLUMNS]
     with st.expander("关联与业务字段（通过业务办理修改）"):
@@ -326,7 +329,8 @@ def history_panel(scope: Scope, entity: str, rec: dict) -> None:
                 "字段": r["field_name"],
                 "原值": r["old"],
                 "新值": r["new"],
-                "来源": r["source"],
+                "来源": ledger.source_name(r["source"]),
+                "批次": (r["batch_id"] or "")[:8],
             }
             for r in rows
         ],
