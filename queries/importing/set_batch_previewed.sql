@@ -1,7 +1,9 @@
--- A finished preview: the confirmed mapping and options and the counts the user will confirm.
--- params: $id varchar, $mapping json, $options json, $counts json
+-- A finished preview: how the file was read, the confirmed mapping and options, and the counts
+-- the user will confirm.
+-- params: $id varchar, $settings json, $mapping json, $options json, $counts json
 update import_batch
 set
+    settings = $settings,
     mapping = $mapping,
     options = $options,
     counts = $counts,

@@ -286,9 +286,6 @@ def test_a_commit_killed_midway_leaves_no_partial_batch(admin, writable_db, tmp_
 
 
 def test_a_street_clerk_cannot_write_outside_the_street(admin):
-    auth.add_user(
-        "clerk_zlk", "街道数据专员", "Demo@2026x", "dept_staff", STREET, "minzheng", clearance=True
-    )
     clerk = auth.scope_for("clerk_zlk")
     inside = residents(where="starts_with(grid_code, '330102009')", limit=1)[0]
     outside = residents(where="not starts_with(grid_code, '330102009')", limit=1)[0]

@@ -205,7 +205,8 @@ def read(
     delimiter: str | None = None,
     sheet: str | None = None,
 ) -> ReadResult:
-    """Read a batch's file again, with the user's overrides of encoding, delimiter or sheet."""
+    """Read a batch's file again, with the user's overrides of encoding, delimiter or sheet (a
+    preview records the settings it used)."""
     batch = batches.get(scope, batch_id)
     src = _source(batch)
     info = _inspect(
@@ -215,14 +216,6 @@ def read(
         delimiter=delimiter,
         sheet=sheet,
     )
-    if batch["state"] in ("landed", "read", "previewed", "failed"):
-        with db.transaction() as cur:
-            db.run(
-                cur,
-                "importing/set_batch_read",
-                id=batch_id,
-                settings=json.dumps(info.settings(), ensure_ascii=False),
-            )
     return _columns(scope, src, info)
 
 
@@ -430,6 +423,7 @@ def preview(
                 cur,
                 "importing/set_batch_previewed",
                 id=batch_id,
+                settings=json.dumps(result.info.settings(), ensure_ascii=False),
                 mapping=json.dumps(
                     {str(s.col): s.target for s in specs}, ensure_ascii=False, sort_keys=True
                 ),
