@@ -19,6 +19,7 @@ conflicts = review.conflicts(scope, limit=1)[1]
 waiting = review.unplaced(scope, limit=1)[1]
 if conflicts or waiting:
     st.caption(f"待审核冲突 {conflicts:,} 项，待落地 {waiting:,} 行。")
+ui.job_panel(scope)
 upload_tab, conflict_tab, place_tab, log_tab = st.tabs(
     ["上传与预览", "冲突审核", "待落地", "导入日志"], key="imp_tab", on_change="rerun"
 )

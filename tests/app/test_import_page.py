@@ -6,7 +6,7 @@ from __future__ import annotations
 from stdnum.cn import ric
 from test_pages import logged_in_app
 
-from yibiaotong import auth, db, ledger
+from yibiaotong import auth, db, jobs, ledger
 from yibiaotong.importing import commit, stage
 from yibiaotong.ui import import_view
 
@@ -39,22 +39,32 @@ def test_map_preview_and_commit_from_the_page(writable_db):
             "select address from house where starts_with(grid_code, '330102009') "
             "group by address having count(*) = 1 order by 1 limit 1"
         ).fetchone()[0]
-    batch_id = land("clerk_zlk", [["页面新人", person_id(1), address], ["坏人", "123", address]])
+    # Five good rows, then a bad one: the mapper recognises the ID column by its samples.
+    rows = [[f"页面新人{n}", person_id(n), address] for n in range(1, 6)]
+    batch_id = land("clerk_zlk", [*rows, ["坏人", "123", address]])
     at = open_import("clerk_zlk", batch_id)
-    mapping = at.dataframe[0].value
-    assert list(mapping["对应字段"]) == ["姓名", "身份证号（匹配键）", "现住址"]
+    mapping = [at.selectbox(key=f"imp_map_{batch_id}_{i}").value for i in range(3)]
+    assert mapping == ["姓名", "身份证号（匹配键）", "现住址"]
+    clerk = auth.scope_for("clerk_zlk")
     at.button(key=f"imp_preview_{batch_id}").click().run()
     assert not at.exception, at.exception
+    row = jobs.wait(clerk, at.session_state[import_view.JOB_KEY], timeout=120)
+    assert row["state"] == "done", row["message"]
+    at.run()
     labels = {m.label: m.value for m in at.metric}
-    assert labels["新增"] == "1" and labels["拒绝"] == "1"
+    assert labels["新增"] == "5" and labels["拒绝"] == "1"
     at.button(key=f"imp_commit_{batch_id}").click().run()
     at.button(key="imp_commit_go").click().run()
     assert not at.exception, at.exception
+    row = jobs.wait(clerk, at.session_state[import_view.JOB_KEY], timeout=120)
+    assert row["state"] == "done", row["message"]
+    at.run()
+    assert any("已写入：新增 5" in s.value for s in at.success)
     with db.cursor() as cur:
         name = cur.execute(
             "select name from resident where id_number = ?", [person_id(1)]
         ).fetchone()
-    assert name == ("页面新人",)
+    assert name == ("页面新人1",)
 
 
 def test_a_conflict_is_decided_from_the_review_queue(writable_db):

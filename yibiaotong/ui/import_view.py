@@ -9,13 +9,15 @@ import pandas as pd
 import streamlit as st
 
 from yibiaotong import catalog, masking
-from yibiaotong.importing import batches, commit, reader, rejects, review, sources, stage, undo
+from yibiaotong.importing import batches, reader, rejects, review, sources, stage
 from yibiaotong.importing.batches import ImportError_
 from yibiaotong.scope import AccessDenied, Scope
+from yibiaotong.ui import job_view
 from yibiaotong.ui.shell import flash
 
 NOT_MAPPED = "（不导入）"
 BATCH_KEY = "imp_batch"
+JOB_KEY = "imp_job"
 PAGE = 20
 ACTION_ORDER = (
     "insert",
@@ -131,34 +133,26 @@ def mapping_editor(scope: Scope, batch: dict) -> None:
             st.rerun()
     labels = {NOT_MAPPED: None, **{label: target for target, label in result.targets.items()}}
     by_target = {t: label for label, t in labels.items()}
-    table = pd.DataFrame(
-        [
-            {
-                "列名": c.header or f"第{c.index + 1}列",
-                "样例": _masked_sample(scope, c.samples),
-                "识别": _status(c),
-                "对应字段": by_target.get(c.target, NOT_MAPPED),
-            }
-            for c in result.columns
-        ]
-    )
     st.markdown(
-        "**字段对应**：逐列确认；“请选择”的列须人工指定，未对应的列不会导入（可选“保留为附加信息”）。"
+        "**字段对应**：逐列确认；标“请选择”的列须人工指定，不导入的列可选“保留为附加信息”。"
     )
-    edited = st.data_editor(
-        table,
-        hide_index=True,
-        disabled=["列名", "样例", "识别"],
-        column_config={
-            "对应字段": st.column_config.SelectboxColumn(
-                "对应字段", options=list(labels), required=True, width="medium"
-            ),
-            "样例": st.column_config.TextColumn("样例", width="medium"),
-        },
-        key=f"imp_map_{batch['id']}_{len(overrides)}",
-    )
-    chosen = {c.index: labels[edited.iloc[c.index]["对应字段"]] for c in result.columns}
-    unmapped = [table.iloc[i]["列名"] for i, t in chosen.items() if t is None]
+    chosen: dict[int, str | None] = {}
+    for c in result.columns:
+        with st.container(border=True):
+            left, right = st.columns([2, 3], vertical_alignment="center")
+            name = c.header or f"第{c.index + 1}列"
+            left.markdown(f"**{name}**")
+            left.caption(f"例：{_masked_sample(scope, c.samples) or '（空）'}")
+            label = right.selectbox(
+                f"“{name}”对应",
+                list(labels),
+                index=list(labels).index(by_target.get(c.target, NOT_MAPPED)),
+                key=f"imp_map_{batch['id']}_{c.index}",
+                label_visibility="collapsed",
+            )
+            right.caption(_status(c))
+            chosen[c.index] = labels[label]
+    unmapped = [c.header or f"第{c.index + 1}列" for c in result.columns if chosen[c.index] is None]
     if unmapped:
         st.caption("不导入的列：" + "、".join(unmapped))
     src = sources.source(batch["source"])
@@ -178,20 +172,17 @@ def mapping_editor(scope: Scope, batch: dict) -> None:
     if st.button(
         "预览", type="primary", icon=":material/preview:", key=f"imp_preview_{batch['id']}"
     ):
-        bar = st.progress(0.0, text="开始")
-        try:
-            stage.preview(
-                scope,
-                batch["id"],
-                chosen,
-                roster_tag=roster,
-                progress=lambda f, step: bar.progress(min(1.0, f), text=step),
-                **overrides,
-            )
-        except (ImportError_, AccessDenied) as exc:
-            _error(exc)
-            return
-        st.rerun()
+        started = job_view.start(
+            scope,
+            "import_preview",
+            JOB_KEY,
+            batch_id=batch["id"],
+            chosen={str(i): t for i, t in chosen.items()},
+            roster_tag=roster,
+            **overrides,
+        )
+        if started:
+            st.rerun()
 
 
 def _status(column: stage.Column) -> str:
@@ -300,24 +291,17 @@ def confirm_commit(scope: Scope, batch_id: str) -> None:
         "写入在一个事务中完成，整批可撤销。"
     )
     if st.button("确认写入", type="primary", key="imp_commit_go"):
-        bar = st.progress(0.0, text="开始")
-        try:
-            written = commit.commit(
-                scope,
-                batch_id,
-                with_address_households=bool(st.session_state.get(f"imp_addr_{batch_id}")),
-                progress=lambda f, step: bar.progress(min(1.0, f), text=step),
-            )["written"]
-        except (ImportError_, AccessDenied) as exc:
-            _error(exc)
-            return
-        st.session_state.pop("imp_confirm", None)
-        st.session_state.pop(BATCH_KEY, None)
-        flash(
-            f"已写入：新增 {written.get('inserted', 0):,}，更新字段 {written.get('fields_changed', 0):,}，"
-            f"待审核 {written.get('review', 0):,}。"
+        started = job_view.start(
+            scope,
+            "import_commit",
+            JOB_KEY,
+            batch_id=batch_id,
+            with_address_households=bool(st.session_state.get(f"imp_addr_{batch_id}")),
         )
-        st.rerun()
+        if started:
+            st.session_state.pop("imp_confirm", None)
+            st.session_state.pop(BATCH_KEY, None)
+            st.rerun()
 
 
 def reject_download(scope: Scope, batch: dict, where) -> None:
@@ -464,13 +448,18 @@ def import_log(scope: Scope) -> None:
             for r in rows
         ]
     )
-    event = st.dataframe(
-        table, hide_index=True, on_select="rerun", selection_mode="single-row", key="imp_log_table"
+    st.dataframe(table, hide_index=True, key="imp_log_table")
+    by_id = {r["id"]: r for r in rows}
+    picked = st.selectbox(
+        "选择批次（查看详情、下载拒绝清单或撤销）",
+        list(by_id),
+        format_func=lambda i: (
+            f"{by_id[i]['created_at']:%m-%d %H:%M} · {by_id[i]['file_name']} · "
+            f"{batches.STATES.get(by_id[i]['state'], by_id[i]['state'])}"
+        ),
+        key="imp_log_pick",
     )
-    if not event.selection.rows:
-        st.caption("点选一行查看详情、下载拒绝清单或撤销。")
-        return
-    batch = batches.get(scope, rows[event.selection.rows[0]]["id"])
+    batch = batches.get(scope, picked)
     counts = batch.get("counts") or {}
     st.markdown(
         f"**{batch['file_name']}**（{batch['source_name']}）· 批次 `{batch['id']}` · SHA-256 `{batch['sha256']}`"
@@ -513,14 +502,16 @@ def confirm_undo(scope: Scope, batch_id: str) -> None:
     st.write(
         "将恢复该批修改过的字段、删除它新增且无人改动过的记录、撤回它设置的标签。之后又被修改过的字段不会被覆盖，而是列入审核。"
     )
-    if st.button("确认撤销", type="primary", key="imp_undo_go"):
-        try:
-            result = undo.undo(scope, batch_id)
-        except (ImportError_, AccessDenied) as exc:
-            _error(exc)
-            return
+    if st.button("确认撤销", type="primary", key="imp_undo_go") and job_view.start(
+        scope, "import_undo", JOB_KEY, batch_id=batch_id
+    ):
         st.session_state.pop("imp_undo", None)
-        flash(
-            f"已撤销：恢复字段 {result['fields_restored']:,}，删除新增 {result['records_removed']:,}，待审核 {result['fields_for_review']:,}。"
-        )
         st.rerun()
+
+
+def job_panel(scope: Scope) -> None:
+    """The last import job started from this page: live progress, then its message. The job
+    goes on if the tab is closed; its batch is in the import log."""
+    job_id = st.session_state.get(JOB_KEY)
+    if job_id:
+        job_view.panel(scope, job_id, key="imp_job_panel")
