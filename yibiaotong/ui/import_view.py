@@ -515,3 +515,32 @@ def job_panel(scope: Scope) -> None:
     job_id = st.session_state.get(JOB_KEY)
     if job_id:
         job_view.panel(scope, job_id, key="imp_job_panel")
+
+
+def sources_table() -> None:
+    """The backflow sources for 字段与标签标准: fields with priorities, owned import tags."""
+    names = {f["code"]: f["name"] for f in catalog.field_defs()}
+    tags = {t["code"]: t["name"] for t in catalog.tag_tree()}
+    st.caption(
+        "每个来源可写入的字段及其优先级（数字大者优先；同级不一致进入冲突审核）；"
+        "导入标签只由负责的来源设置和结束。“台账维护”代表控制台中的手工修改。"
+    )
+    st.dataframe(
+        [
+            {
+                "来源": s.name,
+                "部门": s.department_name or "街道",
+                "对象": {"resident": "人口", "household": "户", "house": "房屋", "shop": "商铺"}[
+                    s.entity
+                ],
+                "字段（优先级）": "、".join(
+                    f"{names.get(f, f)} {p}"
+                    for f, p in sorted(s.priorities.items(), key=lambda x: -x[1])
+                ),
+                "负责的标签": "、".join(tags.get(t, t) for t in s.tags),
+                "可导入": "是" if s.importable else "否",
+            }
+            for s in sources.sources()
+        ],
+        hide_index=True,
+    )
