@@ -100,19 +100,7 @@ def commit(
         db.run_filled(
             cur, "importing/save_record_versions", slots=slots, batch_id=batch_id, entity=entity
         )
-        db.run_filled(cur, "importing/apply_attrs", slots=slots, batch_id=batch_id, entity=entity)
-        changed_fields = {
-            f for (f,) in db.run(cur, "importing/changed_fields", batch_id=batch_id).fetchall()
-        }
-        for field, column in _column_fields(entity).items():
-            if field in changed_fields:
-                db.run_filled(
-                    cur,
-                    "importing/apply_field",
-                    slots={**slots, "column": column},
-                    batch_id=batch_id,
-                    field=field,
-                )
+        apply_changes(cur, batch_id, entity, guarded=True)
         _snapshot(cur, batch_id, entity, slots)
         db.run(cur, "importing/mark_stale_changes", batch_id=batch_id)
         db.run(cur, "importing/prune_record_versions", batch_id=batch_id)
@@ -161,6 +149,26 @@ def commit(
         )
     progress(1.0, "写入完成")
     return counts
+
+
+def apply_changes(cur, batch_id: str, entity: str, *, guarded: bool) -> None:
+    """Write a batch's `apply` changes: attrs in one patch per record, then one guarded UPDATE per
+    changed column (the column from the field standard's whitelist)."""
+    table, key_column = stage.LEDGER_KEYS[entity]
+    slots = {"entity_table": table, "key_column": key_column}
+    db.run_filled(
+        cur, "importing/apply_attrs", slots=slots, batch_id=batch_id, entity=entity, guarded=guarded
+    )
+    changed = {f for (f,) in db.run(cur, "importing/changed_fields", batch_id=batch_id).fetchall()}
+    for field, column in _column_fields(entity).items():
+        if field in changed:
+            db.run_filled(
+                cur,
+                "importing/apply_field",
+                slots={**slots, "column": column},
+                batch_id=batch_id,
+                field=field,
+            )
 
 
 def insert_rows(cur, scope: Scope, batch: dict, with_address_households: bool = False) -> None:

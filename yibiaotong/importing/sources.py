@@ -11,22 +11,11 @@ import duckdb
 import yaml
 
 from yibiaotong import catalog, config, db
+from yibiaotong.ledger import EVENT_ONLY_COLUMNS
 
 CONSOLE = "console"  # hand entry in the console, and ledger values without provenance
 # Columns set only by placement, household linking or life events, never from a file's column.
-UNIMPORTABLE_COLUMNS = frozenset(
-    {
-        "household_id",
-        "house_id",
-        "mother_id",
-        "father_id",
-        "head_id",
-        "grid_code",
-        "move_out_date",
-        "death_date",
-        "closed_on",
-    }
-)
+UNIMPORTABLE_COLUMNS = EVENT_ONLY_COLUMNS
 KEY_FIELDS = {
     "resident": "resident_id_number",
     "shop": "shop_uscc",

@@ -36,21 +36,7 @@ def undo(scope: Scope, batch_id: str, progress: Progress = None) -> dict:
         db.run(cur, "importing/undo_stage_fields", batch_id=batch_id, undo_id=undo_id)
         db.run(cur, "importing/undo_review_fields", batch_id=batch_id, source=batch["source"])
         progress(0.3, "恢复字段")
-        db.run_filled(
-            cur, "importing/apply_attrs_undo", slots=slots, batch_id=undo_id, entity=entity
-        )
-        restored_fields = {
-            f for (f,) in db.run(cur, "importing/changed_fields", batch_id=undo_id).fetchall()
-        }
-        for field, column in commit._column_fields(entity).items():
-            if field in restored_fields:
-                db.run_filled(
-                    cur,
-                    "importing/apply_field",
-                    slots={**slots, "column": column},
-                    batch_id=undo_id,
-                    field=field,
-                )
+        commit.apply_changes(cur, undo_id, entity, guarded=False)
         db.run_filled(
             cur, "importing/save_record_versions", slots=slots, batch_id=undo_id, entity=entity
         )
