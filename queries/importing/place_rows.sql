@@ -30,20 +30,32 @@ from (
         from org_unit
     ),
 
+    -- Distinct org values first: a file names a few dozen units however many rows it has.
+    org_values as (
+        select distinct
+            org_value,
+            yb_address_key(org_value) as org_key
+        from vals
+        where org_value is not null
+    ),
+
+    org_grids as (
+        select
+            o.org_value,
+            list(distinct g.code order by g.code) as grids
+        from org_values as o
+        inner join units as u
+            on o.org_value = u.code or (length(o.org_key) >= 2 and ends_with(u.unit_key, o.org_key))
+        inner join org_unit as g on g.level = 'grid' and starts_with(g.code, u.code)
+        group by o.org_value
+    ),
+
     by_org as (
         select
             v.row_no,
-            list(distinct g.code order by g.code) as grids
+            o.grids
         from vals as v
-        inner join units as u
-            on
-                v.org_value = u.code
-                or (
-                    length(yb_address_key(v.org_value)) >= 2
-                    and ends_with(u.unit_key, yb_address_key(v.org_value))
-                )
-        inner join org_unit as g on g.level = 'grid' and starts_with(g.code, u.code)
-        group by v.row_no
+        inner join org_grids as o on v.org_value = o.org_value
     ),
 
     by_household as (
@@ -56,29 +68,56 @@ from (
         group by v.row_no
     ),
 
-    by_house as (
+    -- Houses are keyed once per distinct address of the file, not once per row.
+    addresses as (
+        select distinct
+            address,
+            yb_address_key(address) as address_key
+        from vals
+        where address is not null
+    ),
+
+    houses_at as (
         select
-            v.row_no,
+            a.address,
             list(distinct h.grid_code order by h.grid_code) as grids,
             min(h.id) as house_id,
             count(distinct h.id) as houses
-        from vals as v
-        inner join house as h on yb_address_key(v.address) = yb_address_key(h.address)
+        from addresses as a
+        inner join house as h on a.address_key = yb_address_key(h.address)
         where h.status = 'active'
-        group by v.row_no
+        group by a.address
+    ),
+
+    by_house as (
+        select
+            v.row_no,
+            h.grids,
+            h.house_id,
+            h.houses
+        from vals as v
+        inner join houses_at as h on v.address = h.address
+    ),
+
+    community_grids as (
+        select
+            a.address,
+            list(distinct g.code order by g.code) as grids
+        from addresses as a
+        inner join org_unit as c
+            on
+                c.level = 'community'
+                and c.name = regexp_extract(a.address_key, '([^省市区县路街巷弄号幢]{2,10}社区)', 1)
+        inner join org_unit as g on g.level = 'grid' and g.parent_code = c.code
+        group by a.address
     ),
 
     by_community as (
         select
             v.row_no,
-            list(distinct g.code order by g.code) as grids
+            c.grids
         from vals as v
-        inner join org_unit as c
-            on
-                c.level = 'community'
-                and c.name = regexp_extract(yb_address_key(v.address), '([^省市区县路街巷弄号幢]{2,10}社区)', 1)
-        inner join org_unit as g on g.level = 'grid' and g.parent_code = c.code
-        group by v.row_no
+        inner join community_grids as c on v.address = c.address
     ),
 
     by_default as (
