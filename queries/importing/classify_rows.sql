@@ -13,19 +13,25 @@ file_rows as (
 
 keys as (
     select
-        row_no,
-        value as key
-    from import_cell
-    where batch_id = $batch_id and target = $key_field and value is not null
+        r.row_no,
+        c.value as key
+    from import_raw as r
+    inner join import_map as m on r.batch_id = m.batch_id and m.target = $key_field
+    inner join import_clean as c
+        on r.batch_id = c.batch_id and m.col = c.col and r.cells[m.col + 1] = c.raw
+    where r.batch_id = $batch_id and c.value is not null
 ),
 
 bad as (
     select
-        row_no,
+        r.row_no,
         count(*) as problems
-    from import_cell
-    where batch_id = $batch_id and problem is not null
-    group by row_no
+    from import_raw as r
+    inner join import_map as m on r.batch_id = m.batch_id
+    inner join import_clean as c
+        on r.batch_id = c.batch_id and m.col = c.col and r.cells[m.col + 1] = c.raw
+    where r.batch_id = $batch_id and c.problem is not null
+    group by r.row_no
 ),
 
 repeated as (

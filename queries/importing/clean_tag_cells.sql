@@ -1,7 +1,7 @@
 -- A tag column names import tags by name or code (several per cell, split by 、,;/): keep the
--- codes the batch's source owns, refuse a cell naming any other.
+-- codes the batch's source owns, refuse a value naming any other.
 -- params: $batch_id varchar, $source varchar
-update import_cell as c
+update import_clean as c
 set
     value = t.codes,
     problem = t.problem
@@ -9,11 +9,14 @@ from (
     with
     parts as (
         select
-            row_no,
+            raw,
             col,
             unnest(regexp_split_to_array(value, '[、,;，；/\s]+')) as part
-        from import_cell
-        where batch_id = $batch_id and target = 'tag' and value is not null
+        from import_clean
+        where
+            batch_id = $batch_id
+            and value is not null
+            and col in (select col from import_map where batch_id = $batch_id and target = 'tag')
     ),
 
     owned as (
@@ -26,7 +29,7 @@ from (
     )
 
     select
-        p.row_no,
+        p.raw,
         p.col,
         string_agg(distinct o.code, ',' order by o.code) as codes,
         case
@@ -37,6 +40,6 @@ from (
         end as problem
     from parts as p
     left join owned as o on p.part in (o.code, o.name)
-    group by p.row_no, p.col
+    group by p.raw, p.col
 ) as t
-where c.batch_id = $batch_id and c.row_no = t.row_no and c.col = t.col
+where c.batch_id = $batch_id and c.raw = t.raw and c.col = t.col

@@ -1,11 +1,15 @@
--- The cleaned values of the rows that may be written, in long form.
+-- The cleaned values of the rows that may be written, in long form (each cell's value looked up
+-- among the batch's cleaned distinct values).
 -- params: $batch_id varchar
 insert into import_value (batch_id, row_no, field, value)
 select
-    c.batch_id,
-    c.row_no,
-    c.target,
+    r.batch_id,
+    r.row_no,
+    m.target,
     c.value
-from import_cell as c
-inner join import_row as r on c.batch_id = r.batch_id and c.row_no = r.row_no
-where c.batch_id = $batch_id and r.action in ('match', 'new') and c.value is not null
+from import_raw as r
+inner join import_row as w on r.batch_id = w.batch_id and r.row_no = w.row_no
+inner join import_map as m on r.batch_id = m.batch_id
+inner join import_clean as c
+    on r.batch_id = c.batch_id and m.col = c.col and r.cells[m.col + 1] = c.raw
+where r.batch_id = $batch_id and w.action in ('match', 'new') and c.value is not null

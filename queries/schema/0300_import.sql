@@ -175,7 +175,8 @@ create table tag_period (
 );
 
 -- Working tables of a preview: the file's rows as text cells, the confirmed column mapping and
--- every mapped cell cleaned. A preview empties them for its batch when it is done.
+-- every distinct value of each mapped column cleaned once (with how often it occurs). A preview
+-- empties them for its batch when it is done.
 create table import_raw (
     batch_id varchar not null,
     row_no integer not null,
@@ -192,12 +193,11 @@ create table import_map (
     max_length integer
 );
 
-create table import_cell (
+create table import_clean (
     batch_id varchar not null,
-    row_no integer not null,
     col integer not null,
-    target varchar not null,
     raw varchar,
+    n integer not null,
     value varchar,
     problem varchar,
     rules varchar[]

@@ -21,10 +21,23 @@ create or replace macro yb_uscc_check(s) as substr(
 );
 
 -- Full-width digits, letters, spaces and formula signs as their ASCII twins (ＡＢ１２ → AB12).
-create or replace macro yb_halfwidth(s) as translate(
+-- translate() is slow on long lists: only strings holding a full-width character go through it.
+create or replace macro yb_halfwidth(s) as case
+    when regexp_matches(s, '[\x{3000}\x{ff01}-\x{ff5e}]')
+        then translate(
+            s,
+            '０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ　＋－＝＠',
+            '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz +-=@'
+        )
+    else s
+end;
+
+-- White space at either end, as Python's str.strip() sees it, plus zero-width spaces and BOMs.
+create or replace macro yb_trim(s) as regexp_replace(
     s,
-    '０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ　＋－＝＠',
-    '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz +-=@'
+    '^[\s\x{0b}\x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}\x{feff}]+|[\s\x{0b}\x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}\x{feff}]+$',
+    '',
+    'g'
 );
 
 -- Text a spreadsheet would run as a formula: = + @ first, or - followed by anything but a plain

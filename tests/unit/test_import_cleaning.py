@@ -43,17 +43,20 @@ def clean_db(tmp_path_factory):
 
 
 def clean(values, kind, code_list=None, max_length=None):
-    """Run values through the SQL cleaner as one column: [(value, problem, rules)] in order."""
+    """Run values through the SQL cleaner as one column: [(value, problem, rules)] per value."""
     batch = uuid.uuid4().hex[:12]
     spec = cleaning.Spec(0, "列", "f", kind, code_list, max_length)
     with db.cursor() as cur:
         cleaning.load_rows(cur, batch, [(i + 2, [v, str(i)]) for i, v in enumerate(values)])
         cleaning.clean(cur, batch, [spec], TODAY)
-        rows = cur.execute(
-            "select row_no, value, problem, rules from import_cell where batch_id = ? order by row_no",
-            [batch],
-        ).fetchall()
-    return [(v, p, r) for _, v, p, r in rows]
+        cleaned = {
+            raw: (value, problem, rules)
+            for raw, value, problem, rules in cur.execute(
+                "select raw, value, problem, rules from import_clean where batch_id = ?", [batch]
+            ).fetchall()
+        }
+    # Each distinct value is cleaned once; every cell reads its value's result.
+    return [cleaned.get(v, (None, None, [])) for v in values]
 
 
 def oracle(check, value):

@@ -35,7 +35,7 @@ copy (
     olds as (
         select id, name, id_number, sex, birth_date, ethnicity, current_address, phone
         from resident
-        where id_type = '01' and status = 'active' and id % $every = 7
+        where id_type = '01' and status = 'active' and id % $every = 0
         limit $updates
     ),
     houses as (
@@ -47,8 +47,9 @@ copy (
             n,
             '浙江省杭州市' || substr('甲乙丙丁戊己庚辛壬癸', 1 + n % 10, 1) || '某路' || n % 997 || '号' as hukou,
             date '1940-01-01' + cast(n % 25000 as integer) as born,
-            '3301' || lpad(cast(90 + n % 10 as varchar), 2, '0') as region,
-            lpad(cast(n % 1000 as varchar), 3, '0') as seq
+            -- (birth date, sequence, county) is unique for every n below 25 million
+            '3301' || cast(90 + (n // 25000000) % 10 as varchar) as region,
+            lpad(cast((n // 25000) % 1000 as varchar), 3, '0') as seq
         from range(1, $new + 1) as t(n)
     ),
     fresh_ids as (

@@ -29,7 +29,7 @@ STATES = {
 MAX_FILE_BYTES = 300 * 1024 * 1024
 _NOT_FOUND = "导入批次不存在，或不属于您的辖区。"
 # Working tables emptied per batch ({stage_table} of clear_stage.sql).
-WORK_TABLES = ("import_raw", "import_cell", "import_current", "import_map")
+WORK_TABLES = ("import_raw", "import_clean", "import_current", "import_map")
 STAGE_TABLES = (
     *WORK_TABLES,
     "import_row",

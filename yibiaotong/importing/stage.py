@@ -369,9 +369,9 @@ def preview(
                 key_name=key_name,
                 org_code=scope.org_code,
             )
+            db.run(cur, "importing/insert_values", batch_id=batch_id)
             if src.entity == "resident":
                 db.run(cur, "importing/hold_id_mismatch", batch_id=batch_id)
-            db.run(cur, "importing/insert_values", batch_id=batch_id)
             db.run(cur, f"importing/current_values_{src.entity}", batch_id=batch_id)
             db.run_filled(cur, "importing/current_kept_columns", slots=slots, batch_id=batch_id)
             db.run(

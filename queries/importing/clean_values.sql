@@ -1,22 +1,26 @@
--- Clean every mapped cell of one batch by the kind of field it maps to: its canonical value (ID
--- numbers upgraded to 18 digits, dates ISO, phones normalised, codes from their synonyms), what is
--- wrong with it in Chinese, and the cleaning rules that changed it (counted in the preview).
+-- Clean every distinct value of each mapped column of one batch, once, by the kind of field the
+-- column maps to: its canonical value (ID numbers upgraded to 18 digits, dates ISO, phones
+-- normalised, codes from their synonyms), what is wrong with it in Chinese, and the cleaning rules
+-- that changed it (counted in the preview, weighted by how often the value occurs).
 -- Spreadsheet number cells arrive marked with chr(1), formula cells with chr(2) (see reader.py).
 -- params: $batch_id varchar, $today date
-insert into import_cell (batch_id, row_no, col, target, raw, value, problem, rules)
+insert into import_clean (batch_id, col, raw, n, value, problem, rules)
 with
 cells as (
     select
-        r.row_no,
         m.col,
-        m.target,
-        m.kind,
-        m.code_list,
-        m.max_length,
-        r.cells[m.col + 1] as raw
+        any_value(m.target) as target,
+        any_value(m.kind) as kind,
+        any_value(m.code_list) as code_list,
+        any_value(m.max_length) as max_length,
+        r.cells[m.col + 1] as raw,
+        count(*) as n,
+        -- the key of a distinct value: row_no below stands for it in the typed branches
+        row_number() over () as row_no
     from import_raw as r
     inner join import_map as m on r.batch_id = m.batch_id
     where r.batch_id = $batch_id
+    group by m.col, r.cells[m.col + 1]
 ),
 
 marked as (
@@ -39,22 +43,24 @@ halved as (
 spaced as (
     select
         *,
-        -- What Python's str.strip() calls white space, plus zero-width spaces and BOMs.
-        trim(
-            half,
-            chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(12288) || chr(8203) || chr(65279)
-        ) as s
+        yb_trim(half) as s
     from halved
 ),
 
-prepared as (
+prepared as materialized (
     select
         *,
         coalesce(s <> half, false) as was_trimmed,
         -- Numbers as people key them: no spaces or invisible characters anywhere, no leading '.
-        upper(
-            ltrim(regexp_replace(s, '[\s\x{200b}\x{200c}\x{200d}\x{2060}\x{feff}]', '', 'g'), '''')
-        ) as compact
+        case
+            when kind in ('id_number', 'phone', 'uscc', 'int', 'decimal', 'bool')
+                then upper(
+                    ltrim(
+                        regexp_replace(s, '[\s\x{200b}\x{200c}\x{200d}\x{2060}\x{feff}]', '', 'g'),
+                        ''''
+                    )
+                )
+        end as compact
     from spaced
 ),
 
@@ -411,10 +417,9 @@ cleaned as (
 
 select
     $batch_id,
-    p.row_no,
     p.col,
-    p.target,
     p.raw,
+    p.n,
     case when c.problem is null and not p.formula_cell then c.value end,
     case
         when p.formula_cell then '单元格是公式，请在 Excel 中复制后“选择性粘贴 → 数值”再导入'
