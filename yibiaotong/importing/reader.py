@@ -47,6 +47,7 @@ _GROUP_SUFFIX = re.compile(r"(基本)?(信息|情况)$")
 _DATA_LIKE = re.compile(r"^\s*[\d\-/.:年月日 ]{6,}\s*$")
 
 Progress = Callable[[float, str], None] | None
+_BLANK = NUMBER_MARK + FORMULA_MARK + " \t\r\n\u3000"
 
 
 class ReadError(ValueError):
@@ -168,6 +169,16 @@ def detect_delimiter(text: str) -> str:
         return max(scores, key=scores.get)
 
 
+def _has_marks(path: Path) -> bool:
+    """Whether the file holds a byte that could pass for our number or formula mark (almost
+    never): only then is every cell checked and such a cell escaped."""
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 22):
+            if b"\x01" in chunk or b"\x02" in chunk:
+                return True
+    return False
+
+
 def _csv_cell(cell: str) -> str | None:
     """A CSV cell as text; one that starts like our marks is escaped (and refused as control)."""
     if cell == "":
@@ -183,6 +194,7 @@ def _open_text(path: Path, encoding: str) -> io.TextIOWrapper:
 
 def _csv_rows(path: Path, encoding: str, delimiter: str, progress: Progress = None):
     size = max(path.stat().st_size, 1)
+    marks = _has_marks(path)
     with _open_text(path, encoding) as f:
         reader = csv.reader(f, delimiter=delimiter, quotechar='"', strict=False)
         number = 0
@@ -190,7 +202,7 @@ def _csv_rows(path: Path, encoding: str, delimiter: str, progress: Progress = No
             for number, row in enumerate(reader, start=1):
                 if progress and number % 50_000 == 0:
                     progress(f.buffer.tell() / size, "读取文件")
-                yield [_csv_cell(cell) for cell in row]
+                yield [_csv_cell(c) for c in row] if marks else [c or None for c in row]
         except UnicodeDecodeError as exc:
             raise ReadError(
                 f"文件按 {ENCODINGS.get(encoding, encoding)} 解码失败（第 {number + 1} 行附近），"
@@ -473,9 +485,8 @@ def data_rows(path: Path, info: FileInfo, progress: Progress = None) -> DataRows
             if number > MAX_ROWS + 1:
                 raise ReadError(f"行数超过上限 {MAX_ROWS:,} 行，请拆分文件后分批导入。")
             cells = (row + [None] * width)[:width] if len(row) != width else row
-            if all(
-                c is None or not c.strip(NUMBER_MARK + FORMULA_MARK + " \t\u3000") for c in cells
-            ):
+            # Cheap first: most rows have a non-blank first cell.
+            if not any(cells) or not "".join(filter(None, cells)).strip(_BLANK):
                 result.skipped_empty.append(number)
                 continue
             yield number, cells
