@@ -227,8 +227,9 @@ def run(ctx: Context) -> dict:
             env={**os.environ, "YIBIAOTONG_DB": str(copy)},
             capture_output=True,
             text=True,
-            check=True,
         )
+        if child.returncode:
+            raise RuntimeError(f"import benchmark failed:\n{child.stderr[-4000:]}")
     finally:
         copy.unlink(missing_ok=True)
         copy.with_suffix(".cookie_key").unlink(missing_ok=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from yibiaotong import auth, catalog
+from yibiaotong import auth, catalog, db
 from yibiaotong.importing import commit, rejects, sources, stage
 from yibiaotong.importing.batches import ImportError_
 from yibiaotong.scope import AccessDenied, Scope
@@ -153,4 +153,11 @@ def run(args) -> int:
         return 0
     except (ImportError_, AccessDenied) as exc:
         print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except db.DatabaseLockedError:
+        print(
+            "错误：控制台正在运行，命令行不能同时打开数据库。请在控制台的“数据回流”页面上传该文件"
+            "（进度在页面和“任务”中可见），或先停止控制台再运行本命令。",
+            file=sys.stderr,
+        )
         return 2

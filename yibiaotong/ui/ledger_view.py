@@ -7,7 +7,7 @@ from datetime import date
 
 import streamlit as st
 
-from yibiaotong import auth, catalog, ledger
+from yibiaotong import auth, catalog, ledger, masking
 from yibiaotong.scope import AccessDenied, Scope
 from yibiaotong.ui import event_forms
 from yibiaotong.ui.shell import flash
@@ -205,6 +205,15 @@ def edit_form(scope: Scope, entity: str, rec: dict) -> None:
             st.markdown(
                 f"**{f['name']}**：{ledger.display(scope, f, ledger.value_of(rec, f)) or '—'}"
             )
+    codes = {f["code"] for f in ledger.fields(entity)}
+    kept = {k: v for k, v in (rec.get("attrs") or {}).items() if k not in codes}
+    if kept:  # columns a 数据回流 file brought that the field standard does not have
+        with st.expander("回流附加信息"):
+            for key, value in kept.items():
+                shown = value if scope.clearance else masking.mask_value("text", value)
+                st.text(f"{key}：{shown}")
+                if f"attr:{key}" in sources:
+                    st.caption(ledger.provenance_text(sources[f"attr:{key}"]))
     if submitted:
         _stage_edit(scope, entity, rec, fields, entered)
     pending = st.session_state.get("ledger_pending")
