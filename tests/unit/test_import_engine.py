@@ -498,3 +498,20 @@ def test_a_lookalike_column_is_never_confirmed_as_an_identity_field(admin):
     chosen = {0: "resident_name", 1: None, 2: "resident_id_number"}
     with pytest.raises(ImportError_, match="相似列"):
         stage.preview(admin, batch_id, chosen)
+
+
+def test_an_ambiguous_or_doubtful_header_is_asked_never_guessed(admin):
+    header = ["姓名", "身份证号", "日期", "地址", "号码", "编号"]
+    row = ["张三", new_person(81), "2020-01-01", "东坡路1号", "13800000000", "A1"]
+    _, result = stage.upload(admin, csv_file(header, [row]), "问卷.csv", "community_survey")
+    proposed = {c.header: c.target for c in result.columns}
+    assert proposed == {
+        "姓名": "resident_name",
+        "身份证号": "resident_id_number",
+        "日期": None,  # 出生日期? 迁入日期? … the user chooses
+        "地址": None,  # 户籍地址 or 现住址
+        "号码": None,  # 身份证号? 电话? 车牌? never guessed as an identity field
+        "编号": None,  # only a fuzzy resemblance to 户编号
+    }
+    asked = {c.header: c.match.status for c in result.columns}
+    assert asked["日期"] == asked["地址"] == asked["号码"] == "ask"

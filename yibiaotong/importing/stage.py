@@ -150,9 +150,12 @@ def targets(src: sources.Source) -> dict[str, str]:
 
 
 def _proposed_target(match, src: sources.Source, allowed: dict[str, str]) -> tuple[str | None, str]:
-    """The mapper's answer as a target of this source, or None with why."""
+    """The mapper's answer as a target of this source, or None with why. Only a sure answer
+    (exact or remembered) is preselected: a fuzzy one, like an ambiguous one, waits for the user."""
     if match.field is None:
         return None, match.reason or ""
+    if match.status not in ("exact", "remembered"):
+        return None, match.reason or "请确认"
     relation = match.relation
     if relation:
         if relation == "head" and match.field in HEAD_FIELDS:
