@@ -13,25 +13,19 @@ file_rows as (
 
 keys as (
     select
-        r.row_no,
-        c.value as key
-    from import_raw as r
-    inner join import_map as m on r.batch_id = m.batch_id and m.target = $key_field
-    inner join import_clean as c
-        on r.batch_id = c.batch_id and m.col = c.col and r.cells[m.col + 1] = c.raw
-    where r.batch_id = $batch_id and c.value is not null
+        row_no,
+        value as key
+    from import_value
+    where batch_id = $batch_id and field = $key_field and value is not null
 ),
 
 bad as (
     select
-        r.row_no,
+        row_no,
         count(*) as problems
-    from import_raw as r
-    inner join import_map as m on r.batch_id = m.batch_id
-    inner join import_clean as c
-        on r.batch_id = c.batch_id and m.col = c.col and r.cells[m.col + 1] = c.raw
-    where r.batch_id = $batch_id and c.problem is not null
-    group by r.row_no
+    from import_value
+    where batch_id = $batch_id and problem is not null
+    group by row_no
 ),
 
 repeated as (

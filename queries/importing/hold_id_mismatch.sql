@@ -30,7 +30,7 @@ from (
         v.batch_id = $batch_id
         and r.action in ('match', 'new')
         and v.field in ('resident_birth_date', 'resident_sex')
-        and v.value is not null
+        and v.value is not null and v.problem is null
     group by v.row_no
 ) as facts
 where

@@ -76,12 +76,15 @@ create table import_row (
     reason varchar
 );
 
--- Cleaned values of the rows that may be written (long form: one row per row and field).
+-- Every non-empty cell of a batch cleaned, in long form (one row per row and field): its value,
+-- or the problem that refuses it (with the text the file had, for the reject report).
 create table import_value (
     batch_id varchar not null,
     row_no integer not null,
     field varchar not null,
-    value varchar not null
+    value varchar,
+    problem varchar,
+    raw varchar
 );
 
 create table import_reject (

@@ -363,6 +363,7 @@ def preview(
             cleaning.clean(cur, batch_id, specs, today)
             db.run(cur, "importing/clean_tag_cells", batch_id=batch_id, source=src.code)
             progress(0.65, "与台账比对")
+            db.run(cur, "importing/insert_values", batch_id=batch_id)
             db.run_filled(
                 cur,
                 "importing/classify_rows",
@@ -372,7 +373,6 @@ def preview(
                 key_name=key_name,
                 org_code=scope.org_code,
             )
-            db.run(cur, "importing/insert_values", batch_id=batch_id)
             if src.entity == "resident":
                 db.run(cur, "importing/hold_id_mismatch", batch_id=batch_id)
             db.run(cur, f"importing/current_values_{src.entity}", batch_id=batch_id)
