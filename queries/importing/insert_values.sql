@@ -3,15 +3,35 @@
 -- the diff all read.
 -- params: $batch_id varchar
 insert into import_value (batch_id, row_no, field, value, problem, raw)
+with
+-- The cells first: the lookup below must join on (column, text), never on the batch alone.
+cells as (
+    select
+        r.row_no,
+        m.col,
+        m.target,
+        r.cells[m.col + 1] as raw
+    from import_raw as r
+    inner join import_map as m on r.batch_id = m.batch_id
+    where r.batch_id = $batch_id and m.batch_id = $batch_id
+),
+
+cleaned as (
+    select
+        col,
+        raw,
+        value,
+        problem
+    from import_clean
+    where batch_id = $batch_id and (value is not null or problem is not null)
+)
+
 select
-    r.batch_id,
-    r.row_no,
-    m.target,
-    c.value,
-    c.problem,
-    case when c.problem is not null then ltrim(c.raw, chr(1) || chr(2)) end
-from import_raw as r
-inner join import_map as m on r.batch_id = m.batch_id
-inner join import_clean as c
-    on r.batch_id = c.batch_id and m.col = c.col and r.cells[m.col + 1] = c.raw
-where r.batch_id = $batch_id and (c.value is not null or c.problem is not null)
+    $batch_id,
+    cells.row_no,
+    cells.target,
+    cleaned.value,
+    cleaned.problem,
+    case when cleaned.problem is not null then ltrim(cleaned.raw, chr(1) || chr(2)) end
+from cells
+inner join cleaned on cells.col = cleaned.col and cells.raw = cleaned.raw

@@ -209,6 +209,7 @@ def _pandas_baseline(path: Path) -> float:
 def run(ctx: Context) -> dict:
     from yibiaotong.importing import sources
 
+    db.migrate()  # a cached benchmark database may predate the import tables
     with db.transaction() as cur:
         sources.load_sources(cur)
     folder = ctx.db_path.parent
