@@ -116,7 +116,9 @@ def test_upload_map_preview_commit_provenance_conflict_rejects_undo(
     upload(page, files["csv"], "公安流动人口（居住登记）（公安上城分局）")
     expect(page.get_by_text("表头在第 3 行")).to_be_visible()
     expect(page.get_by_text("GB18030 / GBK / GB2312")).to_be_visible()
-    pick(page, "“备注”对应", "保留为附加信息")  # the one mapping edited by hand
+    # One of three sample IDs is invalid, so the mapper leaves 身份证号 to the user: map it by hand.
+    pick(page, "“身份证号”对应", "身份证号（匹配键）")
+    pick(page, "“备注”对应", "保留为附加信息")
     shot(page, "import-mapping-desktop")
     page.get_by_role("button", name="预览").click()
     wait_for_app(page)
@@ -191,6 +193,7 @@ def test_phone_preview_and_queues(server, context_factory, files):
     if collapse.is_visible():
         collapse.click()
     upload(page, files["csv"], "公安流动人口（居住登记）（公安上城分局）")
+    pick(page, "“身份证号”对应", "身份证号（匹配键）")
     shot(page, "import-mapping-phone")
     page.get_by_role("button", name="预览").click()
     wait_for_app(page)
