@@ -10,7 +10,7 @@ from datetime import date
 
 from pypinyin import Style, lazy_pinyin
 
-from yibiaotong import catalog, db, tags
+from yibiaotong import catalog, db, ledger, tags
 from yibiaotong.importing import batches, sources, stage
 from yibiaotong.importing.batches import ImportError_
 from yibiaotong.scope import Scope
@@ -54,6 +54,13 @@ def _snapshot(cur, batch_id: str, entity: str, slots: dict) -> None:
     batches.clear(cur, batch_id, ("import_current",))
     db.run(cur, f"importing/current_values_{entity}", batch_id=batch_id)
     db.run_filled(cur, "importing/current_kept_columns", slots=slots, batch_id=batch_id)
+
+
+def refresh_search(cur, batch_id: str) -> None:
+    """The ledger's search tokens of the residents the batch inserted or renamed / re-phoned."""
+    ids = [i for (i,) in db.run(cur, "importing/search_touched", batch_id=batch_id).fetchall()]
+    if ids:
+        ledger.refresh_search_tokens(cur, ids)
 
 
 def refresh_rules(cur, entity: str, ids: list[int]) -> None:
@@ -129,7 +136,7 @@ def commit(
         progress(0.65, "设置标签")
         set_tags(cur, scope, batch, today)
         if entity == "resident":
-            db.run(cur, "importing/refresh_search_keys", batch_id=batch_id)
+            refresh_search(cur, batch_id)
             db.run(cur, "importing/refresh_initials", batch_id=batch_id)
         progress(0.75, "更新规则标签")
         touched = [

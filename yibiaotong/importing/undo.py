@@ -90,7 +90,7 @@ def undo(scope: Scope, batch_id: str, progress: Progress = None) -> dict:
             db.run(cur, f"importing/{name}", batch_id=batch_id)
         db.run(cur, "importing/void_conflicts", batch_id=batch_id)
         if entity == "resident":
-            db.run(cur, "importing/refresh_search_keys", batch_id=undo_id)
+            commit.refresh_search(cur, undo_id)
             db.run(cur, "importing/refresh_initials", batch_id=undo_id)
         progress(0.8, "更新规则标签")
         touched = sorted(({i for (_, i, *_) in fields} | tagged) - set(main_ids))
