@@ -375,6 +375,13 @@ def preview(
             )
             if src.entity == "resident":
                 db.run(cur, "importing/hold_id_mismatch", batch_id=batch_id)
+            db.run(
+                cur,
+                "importing/require_new_fields",
+                batch_id=batch_id,
+                entity=src.entity,
+                key_field=src.key_field,
+            )
             db.run(cur, f"importing/current_values_{src.entity}", batch_id=batch_id)
             db.run_filled(cur, "importing/current_kept_columns", slots=slots, batch_id=batch_id)
             db.run(

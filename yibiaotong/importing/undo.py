@@ -80,6 +80,8 @@ def undo(scope: Scope, batch_id: str, progress: Progress = None) -> dict:
                     entity=name,
                     ids=ids,
                 )
+            if name == "resident":
+                db.run(cur, "ledger/delete_search_tokens", ids=ids)
             db.run_filled(cur, "importing/delete_records", slots={"entity_table": name}, ids=ids)
         progress(0.7, "恢复标签")
         db.run(cur, "importing/log_undo_tags", batch_id=batch_id, source=source, **user)

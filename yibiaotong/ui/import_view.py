@@ -251,6 +251,7 @@ def preview_panel(scope: Scope, batch: dict) -> None:
                 for r in changes
             ],
             hide_index=True,
+            placeholder="",
         )
     refused = [r for k in ("reject", "hold", "outside", "unplaced") for r in samples.get(k, [])]
     if refused:
@@ -265,6 +266,7 @@ def preview_panel(scope: Scope, batch: dict) -> None:
                 for r in refused
             ],
             hide_index=True,
+            placeholder="",
         )
     cols = st.columns(3)
     reject_download(scope, batch, cols[0])
@@ -448,7 +450,7 @@ def import_log(scope: Scope) -> None:
             for r in rows
         ]
     )
-    st.dataframe(table, hide_index=True, key="imp_log_table")
+    st.dataframe(table, hide_index=True, key="imp_log_table", placeholder="")
     by_id = {r["id"]: r for r in rows}
     picked = st.selectbox(
         "选择批次（查看详情、下载拒绝清单或撤销）",
@@ -543,4 +545,5 @@ def sources_table() -> None:
             for s in sources.sources()
         ],
         hide_index=True,
+        placeholder="",
     )
