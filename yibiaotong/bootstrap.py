@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 from yibiaotong import auth, catalog, config, dashboard, db, demo, ledger, reports, tags
+from yibiaotong.importing import sources as import_sources
 from yibiaotong.scope import Scope
 
 DEMO_PASSWORD = "Demo@2026"
@@ -17,6 +18,8 @@ DEMO_USERS = (
     ("weijian", "李卫健", "dept_staff", None, "weijian"),
     ("sw_tianxian", "毛社工", "social_worker", ("天仙社区", "闸弄口街道"), None),
     ("sw_hongmei", "刘网格", "social_worker", ("红梅社区", "闸弄口街道"), None),
+    # A street's data clerk: a department account bound to the street, cleared for ID numbers.
+    ("clerk_zlk", "赵专员", "dept_staff", ("闸弄口街道", "上城区"), "minzheng", True),
 )
 DISTRICT_CODE = "330102"
 
@@ -32,9 +35,17 @@ def _org_code(org: tuple[str, str] | None) -> str:
 
 def create_demo_users() -> list[str]:
     created = []
-    for username, name, role, org, department in DEMO_USERS:
+    for username, name, role, org, department, *clearance in DEMO_USERS:
         if auth.get_user(username) is None:
-            auth.add_user(username, name, DEMO_PASSWORD, role, _org_code(org), department)
+            auth.add_user(
+                username,
+                name,
+                DEMO_PASSWORD,
+                role,
+                _org_code(org),
+                department,
+                clearance=clearance[0] if clearance else None,
+            )
             created.append(username)
     return created
 
@@ -56,6 +67,7 @@ def initialise(
     with db.transaction() as cur:
         report["catalog"] = catalog.load_catalog(cur)
         report["catalog"]["report_template"] = reports.load_reports(cur)
+        report["catalog"]["import_source"] = import_sources.load_sources(cur)
     if residents > 0 and not db.fetch_value("ledger/count_residents"):
         started = time.perf_counter()
         with db.write_lock, db.cursor() as cur:
