@@ -562,6 +562,8 @@ def provenance_source(source: str) -> str:
     """The catalogue source a write counts as: import:<code> and review:<code> are that source;
     console edits and life events are hand entry."""
     kind, _, code = source.partition(":")
+    if kind == "visit":  # 走访采集: collected in person (visit:<campaign id>)
+        return "community_survey"
     return code if kind in ("import", "review") and code else "console"
 
 
@@ -685,6 +687,9 @@ def source_name(source: str | None) -> str:
         return "台账编辑"
     if kind == "event":
         return f"业务办理：{EVENT_NAMES.get(code, code)}"
+    if kind == "visit":
+        name = db.fetch_value("visits/campaign_name", id=code)
+        return f"走访采集：{name or code}"
     names = {r["code"]: r["name"] for r in db.fetch_dicts("importing/list_sources")}
     label = {"import": "数据回流", "review": "冲突审核", "undo": "撤销回流"}.get(kind)
     if label:
