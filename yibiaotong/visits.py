@@ -680,3 +680,65 @@ def freshness(scope: Scope, org_code: str, as_of: date | None = None) -> dict[st
         "filled": total,
         "share": (int(verified or 0) / total) if total else None,
     }
+
+
+# ---------------------------------------------------------------- summary workbook
+
+
+def summary_xlsx(scope: Scope, campaign_id: str) -> bytes:
+    """The campaign's summary for the street (inside the caller's scope): households visited per
+    community and grid, changes by field and time spent."""
+    _require(scope, ORGANISERS, "导出走访汇总")
+    from yibiaotong.excel.tables import write_tables
+
+    campaign = get_campaign(scope, campaign_id)
+    headers = ["单位", "任务", "已走访", "不在家", "拒访", "已搬离", "未走访"]
+    headers += ["确认", "更正", "补录", "仍缺失", "用时（分钟）"]
+
+    def table(level: str) -> list[list[Any]]:
+        return [
+            [
+                r["unit_name"],
+                r["tasks"],
+                r["visited"],
+                r["not_home"],
+                r["refused"],
+                r["moved_away"],
+                r["pending"],
+                r["confirmed"],
+                r["corrected"],
+                r["filled"],
+                r["missing"],
+                round(float(r["minutes"]), 1),
+            ]
+            for r in progress(scope, campaign["id"], level)
+        ]
+
+    names = campaign_fields(campaign["entity"])
+    by_field = db.fetch_dicts(
+        "visits/changes_by_field", campaign_id=campaign["id"], org_code=scope.org_code
+    )
+    fields = [
+        [names.get(r["field"], r["field"]), r["confirmed"], r["corrected"], r["filled"]]
+        for r in by_field
+    ]
+    state = "已结束" if campaign["state"] == "closed" else "进行中"
+    about = [
+        ["走访名称", campaign["name"]],
+        ["范围", catalog.org_label(campaign["org_code"])],
+        ["对象", ENTITIES[campaign["entity"]]],
+        ["时间", f"{campaign['starts_on']:%Y-%m-%d} 至 {campaign['due_on']:%Y-%m-%d}"],
+        ["状态", state],
+        ["汇总范围", catalog.org_label(scope.org_code)],
+        ["导出时间", f"{datetime.now():%Y-%m-%d %H:%M}"],
+    ]
+    return write_tables(
+        {
+            "概况": [("走访概况", ["项目", "内容"], about)],
+            "进度": [
+                ("按社区", headers, table("community")),
+                ("按网格", headers, table("grid")),
+            ],
+            "字段变化": [("按字段", ["字段", "确认", "更正", "补录"], fields)],
+        }
+    )

@@ -145,6 +145,7 @@ IMPORT_SLOTS = {
     "column": "name",
     "stage_table": "import_row",
     "extra_table": "field_provenance",
+    "filled": "(r.name is not null)::bigint",
 }
 SAMPLE = {
     "varchar": "330102",
