@@ -653,33 +653,31 @@ def board_progress(scope: Scope, org_code: str) -> list[dict]:
 
 def freshness(scope: Scope, org_code: str, as_of: date | None = None) -> dict[str, Any]:
     """Data freshness: the share of filled resident values verified in person in the last 12
-    months, inside a unit of the caller's scope."""
+    months, inside a unit of the caller's scope (cached per data version)."""
     _require(scope, ("district_admin", "street_leader"), "查看数据大屏")
     org = scope.narrow(org_code)
+    since = (as_of or date.today()) - timedelta(days=FRESH_DAYS)
+    verified, filled = db.cached("visit_freshness", _freshness_counts, org, since)
+    return {"verified": verified, "filled": filled, "share": verified / filled if filled else None}
+
+
+def _freshness_counts(org: str, since: date) -> tuple[int, int]:
     columns = {
         f["code"]: f["column_name"]
         for f in ledger.fields("resident")
         if f["column_name"] and f["column_name"].isidentifier()
     }
     filled = " + ".join(f"(r.{c} is not null)::bigint" for c in columns.values()) or "0"
-    since = datetime.combine(
-        (as_of or date.today()) - timedelta(days=FRESH_DAYS), datetime.min.time()
-    )
     with db.cursor() as cur:
         verified, total = db.run_filled(
             cur,
             "visits/freshness",
             slots={"filled": filled},
             org_code=org,
-            since=since,
+            since=datetime.combine(since, datetime.min.time()),
             fields=list(columns),
         ).fetchone()
-    total = int(total or 0)
-    return {
-        "verified": int(verified or 0),
-        "filled": total,
-        "share": (int(verified or 0) / total) if total else None,
-    }
+    return int(verified or 0), int(total or 0)
 
 
 # ---------------------------------------------------------------- summary workbook

@@ -8,7 +8,7 @@ import streamlit as st
 
 from yibiaotong import dashboard
 from yibiaotong.scope import Scope
-from yibiaotong.ui import charts
+from yibiaotong.ui import charts, visit_board
 
 REFRESH_SECONDS = {True: 60, False: 300}
 RANKED_BARS = {True: 6, False: 10}  # bars of a ranked chart (rental, grids, quality)
@@ -260,6 +260,7 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
             (320, [(panel(shops), 1), (panel(inspections), 1)]),
             (320, [(panel(completeness), 1), (panel(weakest), 1)]),
             (320, [(panel(checks), 1), (usage, 1)]),
+            (340, [(visit_board.panel(scope, org, p, go_to), 1)]),
         ]
     for height, panels in rows:
         columns = st.columns([weight for _, weight in panels])
