@@ -11,3 +11,4 @@ if scope.role != "social_worker":
 if campaign := campaign_view.pick(scope):
     campaign_view.progress_panel(scope, campaign)
     campaign_view.manage(scope, campaign)
+    campaign_view.paper(scope, campaign)

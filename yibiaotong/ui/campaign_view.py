@@ -172,3 +172,104 @@ def manage(scope: Scope, campaign: dict) -> None:
             else:
                 flash(f"已改派 {n} 户。")
                 st.rerun()
+
+
+# ---------------------------------------------------------------- paper round trip
+
+
+def paper(scope: Scope, campaign: dict) -> None:
+    """Download a grid's collection sheet; upload it back, preview per household, commit."""
+    if scope.role not in visits.VISITORS or campaign["entity"] != "household":
+        return
+    from yibiaotong import visits_sheet
+
+    st.subheader("纸质采集表")
+    grids = {
+        g["grid_code"]: f"{g['name']}（{g['tasks']} 户）"
+        for g in visits_sheet.my_grids(scope, campaign["id"])
+    }
+    if not grids:
+        st.caption("您在本次走访中没有分派的户。")
+        return
+    grid = st.selectbox("网格", list(grids), format_func=grids.get, key="paper_grid")
+    st.download_button(
+        "下载本网格采集表",
+        data=lambda: visits_sheet.collection_sheet(scope, campaign["id"], grid),
+        file_name=f"采集表_{campaign['name']}_{catalog.org_name(grid)}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+        on_click="ignore",
+        key="paper_download",
+    )
+    st.caption("已知信息已填好，需采集的列留空；表头和系统键已保护，请勿改动隐藏的第一列。")
+    file = st.file_uploader("上传填好的采集表", type=["xlsx"], key=f"paper_file_{grid}")
+    if file is None:
+        st.session_state.pop("paper_preview", None)
+        return
+    data = file.getvalue()
+    state = st.session_state.get("paper_preview")
+    if state is None or state["name"] != (file.file_id, grid):
+        try:
+            check, batch_id, summary = visits_sheet.preview_sheet(scope, campaign["id"], grid, data)
+        except (ledger.LedgerError, AccessDenied, ValueError) as exc:
+            st.error(f"采集表未导入：{exc}")
+            return
+        state = {
+            "name": (file.file_id, grid),
+            "check": check,
+            "batch": batch_id,
+            "summary": summary,
+        }
+        st.session_state["paper_preview"] = state
+    _paper_preview(state)
+    if state.get("done"):
+        st.success(state["done"])
+        return
+    if st.button(
+        "确认写入台账", type="primary", key="paper_commit", disabled=not state["check"].households
+    ):
+        try:
+            counts = visits_sheet.commit_sheet(scope, campaign["id"], grid, data, state["batch"])
+        except (ledger.LedgerError, AccessDenied, ValueError) as exc:
+            st.error(f"未写入：{exc}")
+            return
+        state["done"] = (
+            f"已写入：{counts['households']} 户记录走访结果，{counts['applied']} 项更正或补录，"
+            f"{counts['confirmed']} 项确认。"
+        )
+        st.rerun()
+
+
+def _paper_preview(state: dict) -> None:
+    check, summary = state["check"], state["summary"]
+    st.write(
+        f"共 {check.rows} 行：{len(check.households)} 户有走访结果或修改，"
+        f"{check.change_count} 项修改，{len(check.refused)} 行未导入。"
+    )
+    if summary is not None:
+        kinds = {
+            "apply": "将写入",
+            "conflict": "与现值同级来源不一致，进入冲突审核",
+            "lower": "来源优先级低，不写入",
+        }
+        st.caption(
+            "数据回流引擎预览："
+            + "，".join(f"{kinds.get(k, k)} {n} 项" for k, n in summary.changes.items())
+        )
+    rows = [
+        {
+            "户": h.label,
+            "走访结果": visits.OUTCOMES.get(h.outcome or "", ""),
+            "成员": c.name,
+            "字段": c.field_name,
+            "原值": c.old,
+            "新值": c.new,
+        }
+        for h in check.households.values()
+        for c in (h.changes or [None])
+        if c is not None
+    ]
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", placeholder="")
+    if check.refused:
+        st.warning("以下行未导入：\n\n" + "\n".join(f"- 第 {n} 行：{r}" for n, r in check.refused))
