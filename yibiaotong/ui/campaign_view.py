@@ -272,4 +272,6 @@ def _paper_preview(state: dict) -> None:
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", placeholder="")
     if check.refused:
-        st.warning("以下行未导入：\n\n" + "\n".join(f"- 第 {n} 行：{r}" for n, r in check.refused))
+        st.warning(f"{len(check.refused)} 行未导入，原因如下（改正后可重新上传）：")
+        refused = pd.DataFrame(check.refused, columns=["行", "原因"])
+        st.dataframe(refused, hide_index=True, width="stretch", placeholder="")
