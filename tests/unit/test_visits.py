@@ -99,17 +99,29 @@ def test_the_list_is_in_building_unit_room_order_and_searchable(street):
 
 def test_pre_filled_values_equal_the_ledger(street):
     s, cid = street
-    visit = _household_with(s["sw_tianxian"], cid)
+    worker = s["sw_tianxian"]
     columns = [c.removeprefix("resident_") for c in VERIFY] + [f"attrs->>'{c}'" for c in COLLECT]
-    for record in visit["records"]:
-        row = _sql(f"select {', '.join(columns)} from resident where id = $i", i=record["id"])[0]
-        shown = {f["code"]: f["value"] for f in record["fields"]}
-        assert [shown[c] for c in VERIFY + COLLECT] == list(row)
-    members = _sql(
-        "select id from resident where household_id = $h and status = 'active'",
-        h=visit["entity_id"],
-    )
-    assert {r["id"] for r in visit["records"]} == {m[0] for m in members}
+    seen_filled = set()
+    rows, _ = visits.visit_list(worker, cid, None, None, 1, 100)
+    with db.transaction() as cur:  # the demo leaves 工作单位 empty here: give one member a value
+        cur.execute(
+            "update resident set employer = '杭州市上城区某某公司' where household_id = ?",
+            [rows[0]["entity_id"]],
+        )
+    for row in rows:
+        visit = visits.open_visit(worker, cid, row["entity_id"])
+        members = _sql(
+            "select id from resident where household_id = $h and status = 'active'",
+            h=visit["entity_id"],
+        )
+        assert {r["id"] for r in visit["records"]} == {m[0] for m in members}
+        for record in visit["records"]:
+            sql = f"select {', '.join(columns)} from resident where id = $i"
+            ledger_row = _sql(sql, i=record["id"])[0]
+            shown = {f["code"]: f["value"] for f in record["fields"]}
+            assert [shown[c] for c in VERIFY + COLLECT] == list(ledger_row)
+            seen_filled |= {c for c, v in zip(VERIFY, ledger_row, strict=False) if v is not None}
+    assert seen_filled == set(VERIFY)  # every field was compared on real values
 
 
 def test_a_confirmation_stamps_without_changing_the_value(street):
@@ -325,6 +337,11 @@ def test_a_worker_cannot_see_or_save_another_grids_tasks_even_with_crafted_ids(s
     before = _sql("select count(*) from change_log")[0][0]
     with pytest.raises(AccessDenied, match="走访任务不存在"):
         visits.open_visit(grid_worker, cid, other["entity_id"])
+    # The community's worker still covers the grid, but its tasks are no longer theirs.
+    with pytest.raises(AccessDenied, match="走访任务不存在"):
+        visits.open_visit(s["sw_tianxian"], cid, own["entity_id"])
+    with pytest.raises(AccessDenied):
+        visits.save_visit(s["sw_tianxian"], cid, own["entity_id"], own["version"], "not_home")
     with pytest.raises(AccessDenied):
         visits.save_visit(grid_worker, cid, other["entity_id"], 1, "visited")
     with pytest.raises(AccessDenied):  # another community's worker, a household of 天仙
@@ -371,7 +388,7 @@ def test_progress_figures_equal_an_independent_count(street):
     s, cid = street
     worker = s["sw_tianxian"]
     rows, _ = visits.visit_list(worker, cid, "pending", None, 1, 12)
-    plan = ["visited", "not_home", "refused", "visited", "moved_away", "visited"]
+    plan = ["visited", "not_home", "refused", "not_home", "visited", "moved_away", "visited"]
     for row, outcome in zip(rows, plan, strict=False):
         visit = visits.open_visit(worker, cid, row["entity_id"])
         edits = []
