@@ -330,6 +330,10 @@ ACCESS_ACTIONS = {
     "report_template_save": "保存报表模板",
     "dashboard_export": "导出大屏汇总",
     "job_download": "下载任务结果",
+    "cli_request": "命令行请求",
+    "cli_refused": "拒绝命令行请求",
+    "db_restore": "恢复数据库",
+    "catalog_offer": "处理参考目录新版本",
 }
 
 

@@ -86,6 +86,14 @@ PAGES: tuple[PageSpec, ...] = (
         "查看批量报表、备份等后台任务的进度，下载结果文件",
     ),
     PageSpec(
+        "health",
+        "系统状态",
+        ":material/monitor_heart:",
+        "系统",
+        ("district_admin",),
+        "数据库大小与增长、备份及校验、后台任务、内存、参考目录新版本",
+    ),
+    PageSpec(
         "users",
         "用户管理",
         ":material/manage_accounts:",
