@@ -225,9 +225,10 @@ def test_migration_builds_tokens_for_an_existing_database(tmp_path, monkeypatch)
                 "create table schema_version (version integer primary key, name varchar "
                 "not null, applied_at timestamp not null default current_timestamp)"
             )
+            # Every migration but the token table's: the catalogue loader is today's code.
             for file in db.migrations():
-                if int(file.name[:4]) >= 160:
-                    break
+                if int(file.name[:4]) == 160:
+                    continue
                 cur.execute(file.read_text(encoding="utf-8"))
                 cur.execute(
                     "insert into schema_version (version, name) values ($v, $n)",

@@ -104,6 +104,7 @@ def show(scope: Scope) -> None:
             ],
             column_config={"时间": st.column_config.DatetimeColumn(format="MM-DD HH:mm")},
             hide_index=True,
+            placeholder="",
         )
 
     st.subheader("后台任务")
