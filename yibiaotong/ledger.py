@@ -135,9 +135,8 @@ def name_initials(name: str) -> str:
 
 
 COUNT_CAP = 1000  # counts stop here ("1,000+"): a common name needs no full scan of 9 million
-TOKEN_END = (
-    "\U0010ffff"  # sorts after every character: [prefix, prefix + TOKEN_END) is a prefix range
-)
+# Sorts after every character: [prefix, prefix + TOKEN_END) is the range of tokens with a prefix.
+TOKEN_END = "\U0010ffff"
 
 # Whitelisted search conditions for residents: `{match}` of find_resident (a scan) and `{key}` of
 # find_resident_keyed (a selective lookup). Values arrive only as parameters.
