@@ -153,6 +153,7 @@ RESIDENT_KEY = {
 }
 SEARCH_TOKEN_KINDS = ("id_number", "name", "phone")  # filled in this (sorted) order
 _TOKEN_FIND, _TOKEN_COUNT = "ledger/find_resident_token", "ledger/count_resident_token"
+_WITH_TOTAL = {_TOKEN_FIND, "ledger/find_resident_keyed"}  # finds that count their matches too
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,7 @@ def sort_options(entity: str) -> dict[str, str]:
 
 
 def _order_by(entity: str, sort: str, descending: bool) -> str:
-    if sort not in sort_options(entity):
+    if sort != "id" and sort not in sort_options(entity):
         raise LedgerError("不支持按该列排序。")
     direction = "desc" if descending else "asc"
     return f"{sort} {direction} nulls last, id" if sort != "id" else f"id {direction}"
@@ -275,12 +276,13 @@ def search(
     attempts = _attempts(entity, text)
     cap = max(COUNT_CAP, offset + page_size + 1)
     with db.cursor() as cur:
-        for attempt in attempts[:-1]:  # a route that finds nobody gives way to the next
-            if total := _count(cur, attempt, base, cap):
+        for number, attempt in enumerate(attempts, start=1):
+            last = number == len(attempts)
+            ids, total = _find(
+                cur, entity, attempt, base, sort, descending, page_size, offset, cap, last
+            )
+            if total != 0:  # a route that finds nobody gives way to the next
                 break
-        else:
-            attempt, total = attempts[-1], None
-        ids = _page_ids(cur, entity, attempt, base, sort, descending, page_size, offset)
         rows = db.run(cur, f"ledger/page_{entity}", ids=ids).df()
         if 0 < len(rows) < page_size:
             total = offset + len(rows)  # the last page: the count is known without a second scan
@@ -297,13 +299,21 @@ def _count(cur, attempt: _Attempt, base: dict, cap: int) -> int:
     ).fetchone()[0]
 
 
-def _page_ids(cur, entity, attempt, base, sort, descending, limit, offset) -> list[int]:
-    """Ids of one page, reading only filter and sort columns (the shown columns are fetched by
-    id afterwards). Tokens hold register order only: another order sorts their hits by id list."""
+def _find(cur, entity, attempt, base, sort, descending, limit, offset, cap, last) -> tuple:
+    """Ids of one page and the number of matches when already known (None: count later), or
+    ([], 0) when the route finds nobody and is not the last. Only filter and sort columns are
+    read; the shown columns are fetched by id afterwards. Selective routes return the number of
+    matches with the page."""
     if attempt.find == _TOKEN_FIND and (sort != "id" or descending):
+        # Tokens are in register order: another order sorts the hits' ids on the resident table.
         every = db.run(cur, _TOKEN_FIND, limit=None, offset=0, **base, **attempt.params)
         attempt = _keyed("ids", ids=[r[0] for r in every.fetchall()])
-    rel = db.run_filled(
+    total = None
+    if attempt.find not in _WITH_TOTAL and not last:
+        total = _count(cur, attempt, base, cap)
+        if not total:
+            return [], 0
+    rows = db.run_filled(
         cur,
         attempt.find,
         slots={"order_by": _order_by(entity, sort, descending), **attempt.slots},
@@ -311,8 +321,10 @@ def _page_ids(cur, entity, attempt, base, sort, descending, limit, offset) -> li
         offset=offset,
         **base,
         **attempt.params,
-    )
-    return [r[0] for r in rel.fetchall()]
+    ).fetchall()
+    if attempt.find in _WITH_TOTAL:
+        total = rows[0][1] if rows else (0 if offset == 0 else None)
+    return [r[0] for r in rows], total
 
 
 def present(scope: Scope, entity: str, rows: pd.DataFrame) -> pd.DataFrame:

@@ -1,8 +1,11 @@
 -- Ids of one page of residents found through their search tokens (schema 0160), in register
 -- order: a name piece, or the start of a reversed ID / phone number. The token rows carry scope
--- and status, so neither the page nor its count reads the resident table.
+-- and status, so neither the page nor its count reads the resident table; each row carries the
+-- number of matches, so one statement answers both.
 -- params: $org_code varchar, $status varchar, $kind varchar, $low varchar, $high varchar, $name_part varchar, $limit integer, $offset integer
-select t.resident_id as id
+select
+    t.resident_id as id,
+    count(*) over () as total
 from resident_search_token as t
 where
     t.kind = $kind
