@@ -1,5 +1,5 @@
--- Ids of one page of residents found by a selective key (whole name through its index, ID or
--- phone tail). The key is looked up alone, so the name index or an in-scan comparison serves it;
+-- Ids of one page of residents found by a selective key (a one-character name through the name
+-- index, or the ids of token hits to be put in another order). The key is looked up alone;
 -- scope and status apply to its few hits, and the order is read for those ids alone. Each row
 -- carries the number of matches.
 -- params: $org_code varchar, $status varchar, $limit integer, $offset integer
