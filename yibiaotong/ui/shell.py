@@ -244,6 +244,11 @@ _CSS = """
 .yb-brand {font-size: 2.6rem; font-weight: 700; color: #1F5FBF; letter-spacing: .2rem;
            margin-top: 8vh; text-align: center;}
 [data-testid="stCaptionContainer"] {text-align: left;}
+/* Below Streamlit's md breakpoint the page already starts under the header, yet the block keeps
+   theme.paddingTop *plus* the header's height above the title: give phones the same gap. */
+@media (max-width: 767.98px) {
+    .stMain [data-testid="stMainBlockContainer"] {padding-top: 0.5rem;}
+}
 </style>
 """
 
