@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from yibiaotong import catalog, config, db
+from yibiaotong import auth, catalog, config, db
 from yibiaotong.scope import AccessDenied, Scope
 
 ENTITIES = catalog.ENTITIES
@@ -961,12 +961,11 @@ def update_rule(scope: Scope, code: str, rule: Any) -> dict[str, int]:
         rule = validate_rule(entity, rule, cur)
         text = json.dumps(rule, ensure_ascii=False)
         db.run(cur, "tags/update_rule", code=code, rule=text)
-        db.run(
+        auth.log_access(
             cur,
-            "auth/insert_access_log",
-            username=scope.username,
-            action="tag_rule_edit",
-            detail=f"修改规则标签 {name}（{code}）：{old_rule} → {text}",
+            scope.username,
+            "tag_rule_edit",
+            f"修改规则标签 {name}（{code}）：{old_rule} → {text}",
         )
         counts = refresh_rules(cur, entity)
         db.bump_data_version(cur)

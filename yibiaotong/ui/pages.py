@@ -22,6 +22,14 @@ PAGES: tuple[PageSpec, ...] = (
         "home", "首页", ":material/home:", "工作台", ALL_ROLES, "查看本人账号、辖区和可用功能"
     ),
     PageSpec(
+        "account",
+        "修改密码",
+        ":material/password:",
+        "工作台",
+        ALL_ROLES,
+        "修改本人登录密码；修改后您在其他设备上的登录全部结束",
+    ),
+    PageSpec(
         "ledger",
         "台账",
         ":material/table_view:",
@@ -83,7 +91,7 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/manage_accounts:",
         "系统",
         ("district_admin",),
-        "管理账号、角色、辖区，解锁被锁定的账户",
+        "新增账号，修改角色、辖区、部门和敏感信息权限，重置密码，锁定、停用账户",
     ),
     PageSpec(
         "change_log",
