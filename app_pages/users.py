@@ -13,7 +13,8 @@ LOCK_LABELS = {15: "15 分钟", 60: "1 小时", 240: "4 小时", 1440: "1 天"}
 departments = catalog.departments()
 users = auth.list_users(scope)
 by_name = {u["username"]: u for u in users}
-window = config.login_lock_seconds() // 60
+seconds = config.login_lock_seconds()
+window = f"{seconds // 60} 分钟" if seconds >= 60 else f"{seconds} 秒"
 
 st.dataframe(
     [
@@ -25,7 +26,7 @@ st.dataframe(
             "部门": departments.get(u["department"], "") if u["department"] else "",
             "敏感信息": "可查看" if u["clearance"] else "脱敏",
             "状态": auth.user_state(u),
-            f"近 {window} 分钟登录失败": u["recent_failures"],
+            f"近 {window}登录失败": u["recent_failures"],
         }
         for u in users
     ],
@@ -99,7 +100,15 @@ with rights_tab:
             new_org = c1.selectbox(
                 "辖区",
                 choices,
-                choices.index(u["org_code"]) if u["org_code"] in choices else 0,
+                # the user's own unit, or the one above or below it at the new role's level
+                next(
+                    (
+                        i
+                        for i, c in enumerate(choices)
+                        if c.startswith(u["org_code"]) or u["org_code"].startswith(c)
+                    ),
+                    0,
+                ),
                 format_func=catalog.org_label,
             )
             dept_options = [None, *departments]

@@ -13,7 +13,12 @@ import streamlit as st
 from yibiaotong import auth, catalog, config, db, passwords, sessions
 from yibiaotong.scope import Scope
 
-DEMO_BANNER = "演示数据：本系统运行的是虚构的演示辖区，账号密码公开，请勿录入真实信息。"
+DEMO_BANNER = "本系统运行的是虚构的演示辖区，账号和密码是公开的。"
+# A run that shows the login draws no navigation; the sidebar of an ended session would linger.
+_NO_SIDEBAR = (
+    "<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'],"
+    " [data-testid='stExpandSidebarButton'] {display: none;}</style>"
+)
 
 
 def _client_address() -> str | None:
@@ -63,6 +68,7 @@ def _demo_banner() -> None:
 
 def _login_screen() -> sessions.Session | None:
     """The login form; returns the session when this run logged in."""
+    st.html(_NO_SIDEBAR)
     screen = st.empty()
     with screen.container():
         _, middle, _ = st.columns([1, 2, 1])
@@ -84,7 +90,6 @@ def _login_screen() -> sessions.Session | None:
     if not result.ok:
         message.error(result.message)
         return None
-    screen.empty()
     return result.session
 
 
@@ -127,6 +132,7 @@ def login() -> Scope:
         if session is None:
             st.stop()
         _start(session)
+        st.rerun()  # the next run draws the navigation and writes the cookie
 
     now = time.time()
     if sessions.idle_expired(st.session_state.get("yb_last_active", now), now):
