@@ -55,7 +55,7 @@ def test_unknown_wrong_locked_and_deactivated_get_the_same_answer(admin):
     assert len({r.message for r in answers.values()}) == 1, answers
     assert "锁定" not in answers["locked"].message and "停用" not in answers["deactivated"].message
     # The audit trail knows the difference, with the client address.
-    assert [(u, d, a) for u, d, a in access_rows("login_failed")] == [
+    assert [r for r in access_rows("login_failed") if (r[2] or "").startswith("198.51.100.")] == [
         ("no_such_user", "用户不存在", "198.51.100.1"),
         ("sw_tianxian", "密码错误", "198.51.100.2"),
         ("leader_zlk", "账户锁定中", "198.51.100.3"),
@@ -63,7 +63,7 @@ def test_unknown_wrong_locked_and_deactivated_get_the_same_answer(admin):
     ]
     ok = sessions.login("sw_hongmei", PASSWORD, "198.51.100.5")
     assert ok.ok and ok.session.username == "sw_hongmei"
-    assert access_rows("login_ok") == [("sw_hongmei", "密码登录", "198.51.100.5")]
+    assert access_rows("login_ok")[-1] == ("sw_hongmei", "密码登录", "198.51.100.5")
 
 
 def test_unknown_users_take_as_long_as_known_ones(admin):
@@ -135,7 +135,7 @@ def test_failures_for_one_account_from_one_address_pause_only_that_pair(writable
     assert not paused.ok and "该账户在本机登录失败次数过多" in paused.message
     # The attacker's address is paused; the user at their own desk is not.
     assert sessions.login("sw_hongmei", PASSWORD, "10.8.1.20").ok
-    assert access_rows("login_throttled")[0][2] == "203.0.113.9"
+    assert access_rows("login_throttled")[-1][2] == "203.0.113.9"
 
 
 def test_the_pause_lasts_its_window(writable_db, monkeypatch):
