@@ -97,7 +97,7 @@ def login(username: str, password: str, address: str | None) -> LoginResult:
     so bcrypt never runs under the write lock."""
     username = (username or "").strip().lower()[:64]
     where = address or ""
-    now = datetime.now()
+    now = datetime.now()  # all throttle times are this clock's, never the database's
     window = timedelta(seconds=config.login_lock_seconds())
     throttle = db.fetch_dicts(
         "auth/login_throttle",
@@ -124,13 +124,13 @@ def login(username: str, password: str, address: str | None) -> LoginResult:
     else:
         with db.transaction() as cur:
             db.run(cur, "auth/clear_login_failures", username=username, address=where)
-            db.run(cur, "auth/remember_address", username=username, address=where)
+            db.run(cur, "auth/remember_address", username=username, address=where, at=now)
             auth.log_access(cur, username, "login_ok", "密码登录", address)
         return LoginResult(True, session=Session(username, time.time()))
 
     with db.transaction() as cur:
         db.run(cur, "auth/prune_login_failures", before=now - window)
-        db.run(cur, "auth/insert_login_failure", username=username, address=where)
+        db.run(cur, "auth/insert_login_failure", username=username, address=where, failed_at=now)
         auth.log_access(cur, username, "login_failed", why, address)
     left = PAIR_LIMIT - throttle["pair_failures"] - 1
     if left > 0:

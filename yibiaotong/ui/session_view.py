@@ -35,7 +35,8 @@ def _stop_with(message: str) -> None:
 def _write_cookie(token: str | None) -> None:
     """Set (or with None, delete) the re-login cookie in the browser."""
     max_age = int(config.idle_minutes() * 60) if token else 0
-    secure = "; Secure" if (st.context.url or "").startswith("https:") else ""
+    url = st.context.url
+    secure = "; Secure" if isinstance(url, str) and url.startswith("https:") else ""
     cookie = f"{config.COOKIE_NAME}={token or ''}; Max-Age={max_age}; Path=/; SameSite=Strict"
     st.html(
         f"<script>document.cookie = {json.dumps(cookie + secure)};</script>",
