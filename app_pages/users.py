@@ -34,18 +34,15 @@ st.dataframe(
 )
 
 
-def done(message: str) -> None:
-    flash(message)
-    st.rerun()
-
-
-def attempt(action, *args, **kwargs):
-    """Run a user-management call; its refusal is shown, never raised."""
+def act(action, *args, success, **kwargs) -> None:
+    """Run a user-management call: a refusal is shown; success gets a toast and a fresh page."""
     try:
-        return action(scope, *args, **kwargs), True
+        result = action(scope, *args, **kwargs)
     except (auth.AuthError, AccessDenied) as exc:
         st.error(str(exc))
-        return None, False
+        return
+    flash(success(result) if callable(success) else success)
+    st.rerun()
 
 
 def org_choices(role: str) -> list[str]:
@@ -77,11 +74,11 @@ with add_tab:
         password = st.text_input("初始密码", type="password", help=passwords.RULES)
         st.caption("新用户首次登录时必须修改初始密码。")
         if st.form_submit_button("创建用户", type="primary"):
-            _, ok = attempt(
-                auth.add_user, new_username, new_name, password, role, org_code, department
+            act(
+                auth.add_user,
+                *(new_username, new_name, password, role, org_code, department),
+                success=f"已创建用户 {new_username.strip().lower()}",
             )
-            if ok:
-                done(f"已创建用户 {new_username.strip().lower()}")
 
 with rights_tab:
     who = st.selectbox("用户", list(by_name), format_func=label, key="users_rights_user")
@@ -121,25 +118,24 @@ with rights_tab:
             new_clearance = st.toggle("可查看完整的身份证号、电话等敏感信息", u["clearance"])
             st.caption("保存后该用户的登录全部结束，重新登录后按新的权限使用。")
             if st.form_submit_button("保存修改", type="primary"):
-                changes, ok = attempt(
+                act(
                     auth.update_user,
                     who,
                     role=new_role,
                     org_code=new_org,
                     department=new_department,
                     clearance=new_clearance,
+                    success=lambda changes: (
+                        f"{who}：{'；'.join(changes)}" if changes else "没有变化"
+                    ),
                 )
-                if ok:
-                    done(f"{who}：{'；'.join(changes)}" if changes else "没有变化")
 
 with password_tab, st.form("users_password", clear_on_submit=True):
     who = st.selectbox("用户", list(by_name), format_func=label, key="users_password_user")
     new_password = st.text_input("新密码", type="password", help=passwords.RULES)
     st.caption("重置后该用户的登录全部结束，下次登录须先修改密码。")
     if st.form_submit_button("重置密码"):
-        _, ok = attempt(auth.reset_password, who, new_password)
-        if ok:
-            done(f"已重置 {who} 的密码")
+        act(auth.reset_password, who, new_password, success=f"已重置 {who} 的密码")
 
 with access_tab:
     who = st.selectbox("用户", list(by_name), format_func=label, key="users_access_user")
@@ -152,19 +148,11 @@ with access_tab:
         c1, c2, c3, c4 = st.columns([1.4, 1, 1, 1], vertical_alignment="bottom")
         minutes = c1.selectbox("锁定时长", list(LOCK_LABELS), 1, format_func=LOCK_LABELS.get)
         if c2.button("锁定", key="users_lock", disabled=who == scope.username or not u["active"]):
-            until, ok = attempt(auth.lock_user, who, minutes)
-            if ok:
-                done(f"已锁定 {who} 至 {until:%m-%d %H:%M}")
+            act(auth.lock_user, who, minutes, success=lambda t: f"已锁定 {who} 至 {t:%m-%d %H:%M}")
         if c3.button("解锁", key="users_unlock"):
-            _, ok = attempt(auth.unlock_user, who)
-            if ok:
-                done(f"已解锁 {who}")
+            act(auth.unlock_user, who, success=f"已解锁 {who}")
         if u["active"]:
             if c4.button("停用", key="users_deactivate", type="primary"):
-                _, ok = attempt(auth.set_active, who, False)
-                if ok:
-                    done(f"已停用 {who}")
+                act(auth.set_active, who, False, success=f"已停用 {who}")
         elif c4.button("启用", key="users_reactivate", type="primary"):
-            _, ok = attempt(auth.set_active, who, True)
-            if ok:
-                done(f"已启用 {who}")
+            act(auth.set_active, who, True, success=f"已启用 {who}")

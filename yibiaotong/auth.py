@@ -130,6 +130,52 @@ def _keep_an_admin(cur, username: str) -> None:
 # ---------------------------------------------------------------- user management
 
 
+def insert_user(
+    cur,
+    username: str,
+    name: str,
+    password_hash: str,
+    role: str,
+    org_code: str,
+    *,
+    department: str | None = None,
+    clearance: bool | None = None,
+    must_change: bool,
+) -> None:
+    """Write one account (already checked, password already hashed outside the write lock)."""
+    db.run(
+        cur,
+        "auth/insert_user",
+        username=username,
+        name=name,
+        password_hash=password_hash,
+        role=role,
+        org_code=org_code,
+        department=department,
+        clearance=DEFAULT_CLEARANCE[role] if clearance is None else clearance,
+        must_change_password=must_change,
+    )
+
+
+def _replace_password(
+    caller: Scope, username: str, password: str, must_change: bool, action: str, detail: str
+) -> float:
+    """Store a new password and end every session of `username`; returns the revocation time."""
+    password_hash = passwords.hash_password(password)  # bcrypt outside the write lock
+    valid_after = time.time()
+    with db.transaction() as cur:
+        db.run(
+            cur,
+            "auth/set_password",
+            username=username,
+            password_hash=password_hash,
+            must_change_password=must_change,
+        )
+        db.run(cur, "auth/revoke_sessions", username=username, after=valid_after)
+        log_access(cur, caller.username, action, detail)
+    return valid_after
+
+
 def list_users(caller: Scope) -> list[dict]:
     """Accounts in the caller's subtree, with failed logins in the current throttle window."""
     _require_admin(caller)
@@ -160,17 +206,16 @@ def add_user(
     _require_strong(password, username, name)
     password_hash = passwords.hash_password(password)  # bcrypt outside the write lock
     with db.transaction() as cur:
-        db.run(
+        insert_user(
             cur,
-            "auth/insert_user",
-            username=username,
-            name=name,
-            password_hash=password_hash,
-            role=role,
-            org_code=org_code,
+            username,
+            name,
+            password_hash,
+            role,
+            org_code,
             department=department,
-            clearance=DEFAULT_CLEARANCE[role] if clearance is None else clearance,
-            must_change_password=True,
+            clearance=clearance,
+            must_change=True,
         )
         log_access(cur, caller.username, "user_add", f"{username} {ROLES[role]} {org_code}")
 
@@ -188,17 +233,14 @@ def create_first_admin(username: str, name: str, password: str) -> None:
     _require_strong(password, username, name)
     password_hash = passwords.hash_password(password)
     with db.transaction() as cur:
-        db.run(
+        insert_user(
             cur,
-            "auth/insert_user",
-            username=username,
-            name=name.strip() or username,
-            password_hash=password_hash,
-            role="district_admin",
-            org_code=caller.org_code,
-            department=None,
-            clearance=True,
-            must_change_password=False,
+            username,
+            name.strip() or username,
+            password_hash,
+            "district_admin",
+            caller.org_code,
+            must_change=False,
         )
         db.run(cur, "settings/set_setting", key="install_kind", value="real")
         log_access(cur, caller.username, "user_add", f"{username} 首位区数据局管理员")
@@ -208,17 +250,10 @@ def reset_password(caller: Scope, username: str, password: str) -> None:
     """An admin sets a password for someone: their sessions end and they must change it."""
     user = _managed_user(caller, username)
     _require_strong(password, user["username"], user["name"])
-    password_hash = passwords.hash_password(password)
-    with db.transaction() as cur:
-        db.run(
-            cur,
-            "auth/set_password",
-            username=user["username"],
-            password_hash=password_hash,
-            must_change_password=user["username"] != caller.username,
-        )
-        db.run(cur, "auth/revoke_sessions", username=user["username"], after=time.time())
-        log_access(cur, caller.username, "password_set", user["username"])
+    must_change = user["username"] != caller.username
+    _replace_password(
+        caller, user["username"], password, must_change, "password_set", user["username"]
+    )
 
 
 def change_own_password(caller: Scope, current: str, new: str, confirm: str) -> float:
@@ -234,19 +269,9 @@ def change_own_password(caller: Scope, current: str, new: str, confirm: str) -> 
     _require_strong(new, user["username"], user["name"])
     if not passwords.verify(current, user["password_hash"]):
         raise AuthError("当前密码不正确。")
-    password_hash = passwords.hash_password(new)
-    valid_after = time.time()
-    with db.transaction() as cur:
-        db.run(
-            cur,
-            "auth/set_password",
-            username=user["username"],
-            password_hash=password_hash,
-            must_change_password=False,
-        )
-        db.run(cur, "auth/revoke_sessions", username=user["username"], after=valid_after)
-        log_access(cur, caller.username, "password_change", "本人修改密码，其他会话已结束")
-    return valid_after
+    return _replace_password(
+        caller, user["username"], new, False, "password_change", "本人修改密码，其他会话已结束"
+    )
 
 
 def lock_user(caller: Scope, username: str, minutes: int = 60) -> datetime:

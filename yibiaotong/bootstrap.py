@@ -18,7 +18,7 @@ from yibiaotong import (
     sessions,
     tags,
 )
-from yibiaotong.scope import DEFAULT_CLEARANCE, Scope
+from yibiaotong.scope import Scope
 
 DEMO_PASSWORD = "Demo@2026"
 
@@ -46,17 +46,15 @@ def _create_demo_users(cur, password_hash: str) -> list[str]:
     """The published demo accounts, made once with the demo data. Only here may a password skip
     the strength rules; nobody is forced to change it, so the README's table keeps working."""
     for username, name, role, org, department in DEMO_USERS:
-        db.run(
+        auth.insert_user(
             cur,
-            "auth/insert_user",
-            username=username,
-            name=name,
-            password_hash=password_hash,
-            role=role,
-            org_code=_org_code(org),
+            username,
+            name,
+            password_hash,
+            role,
+            _org_code(org),
             department=department,
-            clearance=DEFAULT_CLEARANCE[role],
-            must_change_password=False,
+            must_change=False,
         )
         auth.log_access(cur, "system", "user_add", f"{username} 演示账号")
     db.run(cur, "settings/set_setting", key="install_kind", value="demo")
