@@ -164,6 +164,11 @@ def idle_expired(last_active: float, now: float | None = None) -> bool:
     return (now or time.time()) - last_active > config.idle_minutes() * 60
 
 
+def too_long(session: Session, now: float | None = None) -> bool:
+    """However busy, a login lasts one working day."""
+    return (now or time.time()) - session.login_at > config.session_max_hours() * 3600
+
+
 def end(session: Session, reason: str) -> None:
     """Log why a session ended (idle, revoked …)."""
     auth.record(session.username, "session_ended", reason)
@@ -202,7 +207,7 @@ def resume(token: str | None, key: str) -> Session | None:
         session = Session(str(claims["sub"]), float(claims["login"]))
     except (jwt.PyJWTError, TypeError, ValueError):
         return None
-    if time.time() - session.login_at > config.session_max_hours() * 3600:
+    if too_long(session):
         return None
     try:
         check(session)

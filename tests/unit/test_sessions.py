@@ -263,6 +263,9 @@ def test_idle_timeout_is_configurable(monkeypatch):
     assert sessions.idle_expired(now - 31 * 60, now)
     monkeypatch.setenv("YIBIAOTONG_IDLE_MINUTES", "5")
     assert sessions.idle_expired(now - 6 * 60, now)
+    # However busy, one login lasts a working day.
+    assert not sessions.too_long(sessions.Session("u", now - 7.9 * 3600), now)
+    assert sessions.too_long(sessions.Session("u", now - 8.1 * 3600), now)
 
 
 # ---------------------------------------------------------------- the re-login cookie

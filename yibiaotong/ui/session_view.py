@@ -50,11 +50,13 @@ def _start(session: sessions.Session) -> None:
     st.session_state["yb_cookie_at"] = 0.0  # write the cookie on this run
 
 
-def _end(message: str) -> None:
-    """Forget the session in this browser (cookie too) and show the login with `message`."""
+def _end(session: sessions.Session, message: str, reason: str | None = None) -> None:
+    """Log why, forget the session in this browser (cookie too), show the login with `message`."""
+    sessions.end(session, reason or message)
     for k in ("yb_session", "yb_scope", "yb_last_active", "yb_cookie_at"):
         st.session_state.pop(k, None)
     st.session_state["yb_no_cookie"] = True  # the handshake cookie of this tab is spent
+    st.session_state["yb_forget_cookie"] = True
     st.session_state["yb_ended"] = message
     st.rerun()
 
@@ -137,19 +139,18 @@ def login() -> Scope:
 
     now = time.time()
     if sessions.idle_expired(st.session_state.get("yb_last_active", now), now):
-        sessions.end(session, "超时未操作")
-        st.session_state["yb_forget_cookie"] = True
-        _end(f"超过 {config.idle_minutes():g} 分钟未操作，已自动退出，请重新登录。")
+        minutes = f"{config.idle_minutes():g}"
+        _end(session, f"超过 {minutes} 分钟未操作，已自动退出，请重新登录。", "超时未操作")
+    if sessions.too_long(session, now):
+        hours = f"{config.session_max_hours():g}"
+        _end(session, f"本次登录已超过 {hours} 小时，请重新登录。", "登录超过最长时限")
     try:
         scope, must_change = sessions.check(session)
     except sessions.SessionEnded as exc:
-        sessions.end(session, str(exc))
-        st.session_state["yb_forget_cookie"] = True
-        _end(str(exc))
+        _end(session, str(exc))
     st.session_state["yb_last_active"] = now
-    if (
-        now - st.session_state.get("yb_cookie_at", 0.0) > config.idle_minutes() * 10
-    ):  # a sixth of it
+    refresh_every = config.idle_minutes() * 60 / 6  # the cookie slides with the user's work
+    if now - st.session_state.get("yb_cookie_at", 0.0) > refresh_every:
         _write_cookie(sessions.issue_token(session, key, now))
         st.session_state["yb_cookie_at"] = now
 
