@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
-from functools import cache
+import threading
 
 import bcrypt
 from pypinyin import lazy_pinyin
@@ -24,13 +25,14 @@ DEPLOYMENT_WORDS = (
     "hangzhou",
     "zhejiang",
 )
+# bcrypt is meant to be slow (a quarter second of one core). A burst of logins would share the
+# cores and all finish late, starving page runs too; first come, first served on all but one core
+# lets the first logins finish first and leaves a core to the pages.
+_BCRYPT_SLOTS = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1))
 RULES = "8–64 字节；不能是常见密码、键盘排列、年份日期，也不能含用户名或姓名。"
-
-
-@cache
-def _dummy_hash() -> bytes:
-    """Checking an unknown user against this costs what a real check costs (same rounds)."""
-    return bcrypt.hashpw(b"no such user, no such password", bcrypt.gensalt(ROUNDS))
+# The hash of a random string nobody knows, at ROUNDS: checking an unknown username against it
+# costs what a real check costs, from the very first attempt on.
+_DUMMY_HASH = b"$2b$12$cV4ZFjDp7m.vYmgg56lG8.FUuVdEqYknBqM2qNVZvuwM1X1kW3bW6"
 
 
 def _names(username: str, name: str) -> list[str]:
@@ -91,7 +93,8 @@ def weakness(password: str, username: str = "", name: str = "") -> str | None:
 
 
 def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(ROUNDS)).decode()
+    with _BCRYPT_SLOTS:
+        return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(ROUNDS)).decode()
 
 
 def verify(password: str, password_hash: str | None) -> bool:
@@ -100,7 +103,8 @@ def verify(password: str, password_hash: str | None) -> bool:
     if len(data) > 72:  # bcrypt 5 raises instead of truncating
         data = data[:72]
         password_hash = None
-    if password_hash is None:
-        bcrypt.checkpw(data, _dummy_hash())
-        return False
-    return bcrypt.checkpw(data, password_hash.encode())
+    with _BCRYPT_SLOTS:
+        if password_hash is None:
+            bcrypt.checkpw(data, _DUMMY_HASH)
+            return False
+        return bcrypt.checkpw(data, password_hash.encode())

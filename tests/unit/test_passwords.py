@@ -64,5 +64,6 @@ def test_hash_and_verify_roundtrip_and_unknown_user_costs_a_check(monkeypatch):
     real = bcrypt.checkpw
     monkeypatch.setattr(bcrypt, "checkpw", lambda p, h: checked.append(h) or real(p, h))
     assert not passwords.verify("anything", None)
+    # …against a hash of the same cost as real ones
     assert len(checked) == 1 and checked[0].startswith(f"$2b${passwords.ROUNDS}$".encode())
     assert not passwords.verify("长" * 30, stored)  # > 72 bytes: refused, never raises
