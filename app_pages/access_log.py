@@ -36,4 +36,5 @@ st.dataframe(
         "detail": "详情",
         "client_address": "客户端地址",
     },
+    placeholder="",
 )

@@ -31,6 +31,7 @@ st.dataframe(
         for u in users
     ],
     hide_index=True,
+    placeholder="",
 )
 
 

@@ -13,6 +13,7 @@ from yibiaotong import (
     dashboard,
     db,
     demo,
+    ledger,
     passwords,
     reports,
     sessions,
@@ -110,7 +111,7 @@ def initialise(
         report["demo_seconds"] = round(time.perf_counter() - started, 2)
         started = time.perf_counter()
         with db.transaction() as cur:
-            db.run(cur, "ledger/fill_search_keys", ids=None)
+            ledger.refresh_search_tokens(cur, None)
             tags.refresh_rules(cur)
             db.bump_data_version(cur)
         report["tag_refresh_seconds"] = round(time.perf_counter() - started, 2)
