@@ -113,6 +113,7 @@ def login(page: Page, username: str, password: str, ok: bool = True) -> None:
         # .first: while a rerun replaces the page, the old and new heading can both be present.
         page.get_by_role("heading", name="首页").first.wait_for(timeout=30_000)
         auth_cookie(page.context)
+        wait_for_app(page)
 
 
 def auth_cookie(context, timeout: float = 15) -> dict:

@@ -15,6 +15,7 @@ class PageSpec:
     section: str
     roles: tuple[str, ...]
     summary: str  # one line for the home page: what the user can do here
+    in_menu: bool = True  # False: reached from elsewhere (修改密码 sits under the user's name)
 
 
 PAGES: tuple[PageSpec, ...] = (
@@ -28,6 +29,7 @@ PAGES: tuple[PageSpec, ...] = (
         "工作台",
         ALL_ROLES,
         "修改本人登录密码；修改后您在其他设备上的登录全部结束",
+        in_menu=False,
     ),
     PageSpec(
         "ledger",

@@ -62,10 +62,13 @@ def _end(session: sessions.Session, message: str, reason: str | None = None) -> 
 
 
 def _demo_banner() -> None:
+    """A strip fixed to the top of the window on every page: visible, yet it takes no room from
+    the page (the wall screen must still fit its 1080 px) and lets clicks through."""
     st.html(
-        "<div style='background:#FFF4E5;border:1px solid #F0B35B;color:#7A4A00;"
-        "border-radius:6px;padding:6px 12px;font-size:0.9rem'>"
-        f"<b>演示数据，请勿录入真实信息</b> · {DEMO_BANNER}</div>"
+        f"<div title='{DEMO_BANNER}' style='position:fixed;top:0.35rem;left:50%;"
+        "transform:translateX(-50%);z-index:999991;pointer-events:none;white-space:nowrap;"
+        "background:#FFF4E5;border:1px solid #F0B35B;color:#7A4A00;border-radius:6px;"
+        "padding:2px 10px;font-size:0.85rem;font-weight:600'>演示数据，请勿录入真实信息</div>"
     )
 
 

@@ -25,9 +25,14 @@ def navigation(scope: Scope):
             icon=spec.icon,
             url_path=spec.stem,
             default=spec.stem == "home",
+            visibility="visible" if spec.in_menu else "hidden",
         )
         sections.setdefault(spec.section, []).append(page)
-    return st.navigation(sections, position="sidebar")
+    nav = st.navigation(sections, position="sidebar")
+    for spec in pages_for(scope.role):
+        if not spec.in_menu:  # reached from under the user's name, not from the menu
+            st.sidebar.page_link(f"app_pages/{spec.stem}.py", label=spec.title, icon=spec.icon)
+    return nav
 
 
 def run_page(page) -> None:
