@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from yibiaotong import catalog, conditions, db
+from yibiaotong import auth, catalog, conditions, db
 from yibiaotong.conditions import Compiler, FieldRef, RuleError
 from yibiaotong.scope import AccessDenied, Scope
 
@@ -511,12 +511,11 @@ def update_rule(scope: Scope, code: str, rule: Any) -> dict[str, int]:
         rule = validate_rule(entity, rule, cur)
         text = json.dumps(rule, ensure_ascii=False)
         db.run(cur, "tags/update_rule", code=code, rule=text, username=scope.username)
-        db.run(
+        auth.log_access(
             cur,
-            "auth/insert_access_log",
-            username=scope.username,
-            action="tag_rule_edit",
-            detail=f"修改规则标签 {name}（{code}）：{old_rule} → {text}",
+            scope.username,
+            "tag_rule_edit",
+            f"修改规则标签 {name}（{code}）：{old_rule} → {text}",
         )
         counts = refresh_rules(cur, entity)
         db.bump_data_version(cur)
