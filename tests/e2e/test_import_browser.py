@@ -43,7 +43,11 @@ def go(page, name: str) -> None:
 
 
 def pick(page, label: str, option: str, exact: bool = True) -> None:
-    page.get_by_label(label).click()
+    """Choose in a selectbox by typing: long option lists are virtualised, so an option far down
+    is not in the page until the list is filtered."""
+    box = page.get_by_label(label)
+    box.click()
+    box.press_sequentially(option[:6])
     page.get_by_role("option", name=option, exact=exact).first.click()
     wait_for_app(page)
 
