@@ -163,7 +163,8 @@ def navigation(scope: Scope):
             default=spec.stem == "home",
         )
         sections.setdefault(spec.section, []).append(page)
-    return st.navigation(sections, position="sidebar")
+    # Every page of the role stays visible: no "View more" fold hides the system pages.
+    return st.navigation(sections, position="sidebar", expanded=True)
 
 
 def run_page(page) -> None:
