@@ -20,6 +20,7 @@ from yibiaotong import (
     sessions,
     tags,
 )
+from yibiaotong.importing import sources as import_sources
 from yibiaotong.scope import Scope
 
 DEMO_PASSWORD = "Demo@2026"
@@ -31,6 +32,8 @@ DEMO_USERS = (
     ("weijian", "李卫健", "dept_staff", None, "weijian"),
     ("sw_tianxian", "毛社工", "social_worker", ("天仙社区", "闸弄口街道"), None),
     ("sw_hongmei", "刘网格", "social_worker", ("红梅社区", "闸弄口街道"), None),
+    # A street's data clerk: a department account bound to the street, cleared for ID numbers.
+    ("clerk_zlk", "赵专员", "dept_staff", ("闸弄口街道", "上城区"), "minzheng", True),
 )
 DISTRICT_CODE = "330102"
 
@@ -47,7 +50,7 @@ def _org_code(org: tuple[str, str] | None) -> str:
 def _create_demo_users(cur, password_hash: str) -> list[str]:
     """The published demo accounts, made once with the demo data. Only here may a password skip
     the strength rules; nobody is forced to change it, so the README's table keeps working."""
-    for username, name, role, org, department in DEMO_USERS:
+    for username, name, role, org, department, *clearance in DEMO_USERS:
         auth.insert_user(
             cur,
             username,
@@ -56,6 +59,7 @@ def _create_demo_users(cur, password_hash: str) -> list[str]:
             role,
             _org_code(org),
             department=department,
+            clearance=clearance[0] if clearance else None,
             must_change=False,
         )
         auth.log_access(cur, "system", "user_add", f"{username} 演示账号")
@@ -88,6 +92,7 @@ def upgrade(catalog_dir: Path | None = None) -> dict:
         report["catalog"]["report_template"] = reports.load_reports(
             cur, None if catalog_dir is None else Path(catalog_dir) / "reports"
         )
+        report["catalog"]["import_source"] = import_sources.load_sources(cur, catalog_dir)
         after = catalog.rule_snapshot(cur)
         # Starts before 0202 could leave tags computed under another rule: recompute all once.
         stale = "0202_catalog_versions" in report["migrations"]

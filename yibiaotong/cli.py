@@ -309,6 +309,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("refresh-tags", help="重新计算全部规则标签")
     p.set_defaults(func=_cmd_refresh_tags)
 
+    from yibiaotong.importing import cli as import_cli
+
+    import_cli.add_parser(sub)
+
     p = sub.add_parser("bench", help="性能基准（默认 900 万人口）")
     p.add_argument("--residents", type=int, default=9_000_000)
     p.add_argument("--out", default="bench/results.json")

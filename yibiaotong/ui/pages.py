@@ -72,6 +72,14 @@ PAGES: tuple[PageSpec, ...] = (
         "查看辖区人口、房屋、商铺、网格统计",
     ),
     PageSpec(
+        "data_import",
+        "数据回流",
+        ":material/cloud_upload:",
+        "业务",
+        ("district_admin", "dept_staff"),
+        "导入部门回流数据：字段对应、清洗、预览、写入、冲突审核、撤销",
+    ),
+    PageSpec(
         "standards",
         "字段与标签标准",
         ":material/menu_book:",

@@ -28,7 +28,8 @@ def navigation(scope: Scope):
             visibility="visible" if spec.in_menu else "hidden",
         )
         sections.setdefault(spec.section, []).append(page)
-    nav = st.navigation(sections, position="sidebar")
+    # Every page of the role stays visible: no "View more" fold hides the system pages.
+    nav = st.navigation(sections, position="sidebar", expanded=True)
     for spec in pages_for(scope.role):
         if not spec.in_menu:  # reached from under the user's name, not from the menu
             st.sidebar.page_link(f"app_pages/{spec.stem}.py", label=spec.title, icon=spec.icon)
