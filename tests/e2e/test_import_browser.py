@@ -43,7 +43,11 @@ def go(page, name: str) -> None:
 
 
 def pick(page, label: str, option: str, exact: bool = True) -> None:
-    page.get_by_label(label).click()
+    """Choose in a selectbox by typing: long option lists are virtualised, so an option far down
+    is not in the page until the list is filtered."""
+    box = page.get_by_label(label)
+    box.click()
+    box.press_sequentially(option[:6])
     page.get_by_role("option", name=option, exact=exact).first.click()
     wait_for_app(page)
 
@@ -127,6 +131,8 @@ def test_upload_map_preview_commit_provenance_conflict_rejects_undo(
     expect(metrics.filter(has_text="新增")).to_contain_text("1")
     expect(metrics.filter(has_text="更新")).to_contain_text("1")
     expect(metrics.filter(has_text="拒绝")).to_contain_text("1")
+    expect(page.get_by_text("字段变化示例")).to_be_visible()
+    page.get_by_test_id("stDataFrame").first.locator("canvas").first.wait_for()
     shot(page, "import-preview-desktop")
 
     page.get_by_role("button", name="生成拒绝清单（1 行）").click()

@@ -159,6 +159,9 @@ SAMPLE = {
     "json": "{}",
 }
 
+# Parameters whose value names a table (query_table($table)) need a real one.
+SAMPLE_BY_NAME = {"table": "app_setting"}
+
 
 def test_every_page_file_is_registered_and_every_registered_page_exists():
     assert {p.stem for p in PAGE_FILES} == {spec.stem for spec in PAGES}
@@ -364,7 +367,8 @@ def _sample_params(query: db.Query, text: str) -> dict:
         words = part.split()
         if len(words) >= 2 and words[0].startswith("$"):
             kind = words[1].lower()
-            params[words[0][1:]] = [] if kind.endswith("[]") else SAMPLE.get(kind)
+            name = words[0][1:]
+            params[name] = [] if kind.endswith("[]") else SAMPLE_BY_NAME.get(name, SAMPLE.get(kind))
     assert set(params) == set(query.params)
     return params
 

@@ -515,3 +515,50 @@ def test_an_ambiguous_or_doubtful_header_is_asked_never_guessed(admin):
     }
     asked = {c.header: c.match.status for c in result.columns}
     assert asked["日期"] == asked["地址"] == asked["号码"] == "ask"
+
+
+def test_an_excel_file_with_number_ids_date_cells_and_a_merged_header(admin):
+    from datetime import date
+
+    from import_files import xlsx_bytes
+
+    address, _ = house_address("330102")
+    good = new_person(91)
+    header = ["姓名", "身份证号", "出生日期", "现住址", "姓名", "身份证号"]
+    rows = [
+        [
+            "表格新人",
+            good,
+            date(1985, int(good[10:12]), int(good[12:14])),
+            address,
+            "表格户主",
+            new_person(92),
+        ],
+        ["数字身份证", int(new_person(93)), date(1985, 1, 1), address, "", ""],
+        ["公式", "=A3", date(1985, 1, 1), address, "", ""],
+    ]
+    data = xlsx_bytes(rows, header=header, merged_group=("户主信息", 5, 6))
+    batch_id, result = stage.upload(admin, data, "走访.xlsx", "community_survey")
+    assert [c.header for c in result.columns][4:] == ["户主姓名", "户主身份证号"]
+    targets = {c.header: c.target for c in result.columns}
+    assert (
+        targets["户主身份证号"] == "head:resident_id_number"
+    )  # another person: never the row's own
+    chosen = {c.index: c.target for c in result.columns}
+    chosen[1] = "resident_id_number"  # two of three sample IDs are bad: the mapper asked
+    summary = stage.preview(admin, batch_id, chosen)
+    assert summary.actions == {"insert": 1, "reject": 2}
+    with db.cursor() as cur:
+        reasons = dict(
+            cur.execute(
+                "select row_no, reason from import_reject where batch_id = ? order by row_no",
+                [batch_id],
+            ).fetchall()
+        )
+    assert "丢失位数" in reasons[6]
+    assert "公式" in reasons[7]  # a formula cell, refused whatever it computed
+    commit.commit(admin, batch_id)
+    record = residents(where="name = '表格新人'", limit=1)[0]
+    assert (
+        record["id_number"] == good and record["birth_date"].isoformat() == rows[0][2].isoformat()
+    )

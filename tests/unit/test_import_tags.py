@@ -61,7 +61,8 @@ def build_district(path) -> None:
     then every tag-owning source's file naming its people in a 人员类别 column."""
     os.environ["YIBIAOTONG_DB"] = str(path)
     db.close_all()
-    bootstrap.initialise(residents=0)
+    # A real install: one district admin, no demo accounts.
+    bootstrap.initialise(residents=0, admin=("admin", "王数据", "Qiantang-River-9"))
     admin = auth.scope_for("admin")
     rows = []
     for n, (name, number) in enumerate(PEOPLE):

@@ -8,7 +8,7 @@ import io
 import pandas as pd
 import streamlit as st
 
-from yibiaotong import catalog, masking
+from yibiaotong import catalog, jobs, masking
 from yibiaotong.importing import batches, reader, rejects, review, sources, stage
 from yibiaotong.importing.batches import ImportError_
 from yibiaotong.scope import AccessDenied, Scope
@@ -515,8 +515,19 @@ def job_panel(scope: Scope) -> None:
     """The last import job started from this page: live progress, then its message. The job
     goes on if the tab is closed; its batch is in the import log."""
     job_id = st.session_state.get(JOB_KEY)
-    if job_id:
-        job_view.panel(scope, job_id, key="imp_job_panel")
+    if not job_id:
+        return
+    try:
+        row = jobs.get(scope, job_id)
+    except jobs.JobError:
+        st.session_state.pop(JOB_KEY, None)
+        return
+    if row["state"] not in jobs.FINISHED:
+        job_view.panel(scope, job_id, key="imp_job_panel")  # live progress until it ends
+    elif row["state"] == "done":
+        st.success(job_view.plain(row["message"]), icon=":material/check_circle:")
+    else:  # an import job leaves no result file: its message is all there is to show
+        st.error(job_view.plain(row["message"]), icon=":material/error:")
 
 
 def sources_table() -> None:
