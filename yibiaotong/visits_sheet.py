@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from yibiaotong import auth, catalog, db, ledger, validate, visits
+from yibiaotong import catalog, db, ledger, sessions, validate, visits
 from yibiaotong.excel import upload
 from yibiaotong.excel.cells import display_width, put_text
 from yibiaotong.importing import batches, commit, sources, stage
@@ -41,7 +41,7 @@ class SheetError(visits.VisitError):
 
 
 def _secret() -> bytes:
-    return hmac.new(auth.cookie_key().encode(), b"visit-sheet", hashlib.sha256).digest()
+    return hmac.new(sessions.cookie_key().encode(), b"visit-sheet", hashlib.sha256).digest()
 
 
 def _sign(campaign_id: str, grid: str, record_id: int, version: int) -> str:

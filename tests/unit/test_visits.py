@@ -323,7 +323,9 @@ def test_a_failing_life_event_undoes_the_whole_save(street):
 
 def test_a_worker_cannot_see_or_save_another_grids_tasks_even_with_crafted_ids(street):
     s, cid = street
-    auth.add_user("sw_grid1", "吴网格", "Demo@2026x", "social_worker", "330102009001001")
+    auth.add_user(
+        s["admin"], "sw_grid1", "吴网格", "Wz#visit-2026-grid", "social_worker", "330102009001001"
+    )
     grid_worker = auth.scope_for("sw_grid1")
     mine = visits.visit_list(s["sw_tianxian"], cid, None, None, 1, 500)[0]
     # Reassigned: the grid's households go to the grid's own worker, the rest stay.
