@@ -405,6 +405,8 @@ ACCESS_ACTIONS = {
     "report_template_save": "保存报表模板",
     "dashboard_export": "导出大屏汇总",
     "import_rejects": "下载导入拒绝清单",
+    "visit_sheet": "下载走访采集表",
+    "visit_summary": "导出走访汇总",
     "job_download": "下载任务结果",
     "cli_request": "命令行请求",
     "cli_refused": "拒绝命令行请求",

@@ -381,6 +381,12 @@ def open_visit(scope: Scope, campaign_id: str, entity_id: int) -> dict:
                 "fields": fields,
             }
         )
+    if scope.clearance and any(
+        f["sensitivity"] == "sensitive" for f in defs.values()
+    ):  # an unmasked view of sensitive values is logged, as in the ledger
+        from yibiaotong import auth
+
+        auth.record(scope.username, "record_view", f"走访 {task['entity']}:{task['entity_id']}")
     return {
         "campaign_id": task["campaign_id"],
         "campaign_name": task["campaign_name"],
@@ -720,6 +726,9 @@ def summary_xlsx(scope: Scope, campaign_id: str) -> bytes:
         [names.get(r["field"], r["field"]), r["confirmed"], r["corrected"], r["filled"]]
         for r in by_field
     ]
+    from yibiaotong import auth
+
+    auth.record(scope.username, "visit_summary", f"{campaign['name']}（{scope.org_code}）")
     state = "已结束" if campaign["state"] == "closed" else "进行中"
     about = [
         ["走访名称", campaign["name"]],

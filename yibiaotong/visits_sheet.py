@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from yibiaotong import catalog, db, ledger, sessions, validate, visits
+from yibiaotong import auth, catalog, db, ledger, sessions, validate, visits
 from yibiaotong.excel import upload
 from yibiaotong.excel.cells import display_width, put_text
 from yibiaotong.importing import batches, commit, sources, stage
@@ -208,6 +208,9 @@ def collection_sheet(scope: Scope, campaign_id: str, grid_code: str) -> bytes:
     ws.protection.formatRows = False
     out = io.BytesIO()
     wb.save(out)
+    auth.record(
+        scope.username, "visit_sheet", f"{campaign['name']} {grid_code}（{row - FIRST_ROW} 人）"
+    )
     return out.getvalue()
 
 

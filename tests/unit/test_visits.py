@@ -122,6 +122,8 @@ def test_pre_filled_values_equal_the_ledger(street):
             assert [shown[c] for c in VERIFY + COLLECT] == list(ledger_row)
             seen_filled |= {c for c, v in zip(VERIFY, ledger_row, strict=False) if v is not None}
     assert seen_filled == set(VERIFY)  # every field was compared on real values
+    views = _sql("select count(*) from access_log where action = 'record_view'")[0][0]
+    assert views >= len(rows)  # phones are sensitive: each unmasked card is logged
 
 
 def test_a_confirmation_stamps_without_changing_the_value(street):
@@ -498,6 +500,9 @@ def test_closing_freezes_the_tasks_and_the_summary_counts_them(street):
     progress = list(book["进度"].iter_rows(values_only=True))
     tianxian = next(r for r in progress if r[0] == "天仙社区")
     assert tianxian[2] == 1 and tianxian[9] == 1 and tianxian[11] == 7.0
+    assert _sql("select action from access_log where username = 'leader_zlk'")[-1:] == [
+        ("visit_summary",)
+    ]
     fields = list(book["字段变化"].iter_rows(values_only=True))
     assert ("成员·微信号", 0, 0, 1) in fields
 

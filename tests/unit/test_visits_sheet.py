@@ -79,6 +79,8 @@ def test_the_sheet_holds_the_ledger_one_row_per_member_with_a_protected_header(s
         assert not ws.cell(r, _col(ws, "联系电话")).protection.locked
         assert ws.cell(r, _col(ws, "联系电话")).data_type in ("s", "inlineStr")  # text, not a number
     assert ws.protection.sheet and ws.column_dimensions["A"].hidden
+    logged = _sql("select action from access_log where username = 'sw_tianxian'")
+    assert ("visit_sheet",) in logged  # an unmasked export is logged
     assert all(c.protection.locked for c in ws[visits_sheet.HEADER_ROW])
 
 
