@@ -502,22 +502,9 @@ def save_visit(
         ).fetchone()
         if row is None:
             raise StaleVisit(None, None)
-        if log:
-            db.run(
-                cur,
-                "visits/insert_visit_fields",
-                campaign_id=task["campaign_id"],
-                task_entity_id=task["entity_id"],
-                grid_code=task["grid_code"],
-                entities=[r[0] for r in log],
-                entity_ids=[r[1] for r in log],
-                fields=[r[2] for r in log],
-                actions=[r[3] for r in log],
-                old_values=[r[4] for r in log],
-                new_values=[r[5] for r in log],
-                batch_id=batch_id,
-                username=scope.username,
-            )
+        record_work(
+            cur, scope, task["campaign_id"], task["entity_id"], task["grid_code"], log, batch_id
+        )
         ledger.after_write(cur, batch_id)
     return row[0]
 
@@ -578,12 +565,37 @@ def _apply_edits(cur, scope, task, subjects, defs, edits, source, batch_id) -> l
         for code in confirmed:
             value = _text(ledger.value_of(record, own[code]))
             log.append((edit.entity, record["id"], code, "confirmed", value, value))
-        stamped = [*clean, *confirmed]
-        if stamped:
-            keys = {"entity": edit.entity, "entity_id": record["id"], "fields": stamped}
-            db.run(cur, "visits/stamp_verified", **keys, username=scope.username)
-            db.run(cur, "visits/insert_verified", **keys, username=scope.username)
     return log
+
+
+def record_work(cur, scope, campaign_id, task_entity_id, grid_code, log, batch_id) -> None:
+    """Inside the caller's transaction: what a visit did to each field (rows of
+    (entity, id, field, action, old, new)) for progress, and the verification stamps of every
+    field it confirmed, corrected or filled."""
+    if not log:
+        return
+    db.run(
+        cur,
+        "visits/insert_visit_fields",
+        campaign_id=campaign_id,
+        task_entity_id=task_entity_id,
+        grid_code=grid_code,
+        entities=[r[0] for r in log],
+        entity_ids=[r[1] for r in log],
+        fields=[r[2] for r in log],
+        actions=[r[3] for r in log],
+        old_values=[r[4] for r in log],
+        new_values=[r[5] for r in log],
+        batch_id=batch_id,
+        username=scope.username,
+    )
+    stamped: dict[tuple[str, int], list[str]] = {}
+    for entity, entity_id, code, *_ in log:
+        stamped.setdefault((entity, entity_id), []).append(code)
+    for (entity, entity_id), codes in stamped.items():
+        keys = {"entity": entity, "entity_id": entity_id, "fields": codes}
+        db.run(cur, "visits/stamp_verified", **keys, username=scope.username)
+        db.run(cur, "visits/insert_verified", **keys, username=scope.username)
 
 
 def _text(value: Any) -> str | None:

@@ -485,29 +485,7 @@ def commit_sheet(
                     batch_id=visit_batch,
                 )
                 counts["households"] += 1
-            if log:
-                db.run(
-                    cur,
-                    "visits/insert_visit_fields",
-                    campaign_id=check.campaign_id,
-                    task_entity_id=h.id,
-                    grid_code=grid_code,
-                    entities=[r[0] for r in log],
-                    entity_ids=[r[1] for r in log],
-                    fields=[r[2] for r in log],
-                    actions=[r[3] for r in log],
-                    old_values=[r[4] for r in log],
-                    new_values=[r[5] for r in log],
-                    batch_id=visit_batch,
-                    username=scope.username,
-                )
-            stamped: dict[int, list[str]] = {}
-            for _, e, f, *_ in log:
-                stamped.setdefault(e, []).append(f)
-            for e, fields in stamped.items():
-                keys = {"entity": "resident", "entity_id": e, "fields": fields}
-                db.run(cur, "visits/stamp_verified", **keys, username=scope.username)
-                db.run(cur, "visits/insert_verified", **keys, username=scope.username)
+            visits.record_work(cur, scope, check.campaign_id, h.id, grid_code, log, visit_batch)
             counts["confirmed"] += len(h.confirmed)
         db.bump_data_version(cur)
     return counts

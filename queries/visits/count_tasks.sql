@@ -4,24 +4,5 @@
 select
     t.outcome,
     count(*) as n
-from visit_task as t
-where
-    t.campaign_id = $campaign_id
-    and starts_with(t.grid_code, $org_code)
-    and ($assignee is null or t.assignee = $assignee)
-    and (
-        $term is null
-        or contains(t.label, $term)
-        or (
-            $members
-            and t.entity_id in (
-                select r.household_id
-                from resident as r
-                where
-                    starts_with(r.grid_code, $org_code)
-                    and r.status = 'active'
-                    and contains(r.name, $term)
-            )
-        )
-    )
+from campaign_tasks($campaign_id, $org_code, $assignee, $term, $members) as t
 group by t.outcome

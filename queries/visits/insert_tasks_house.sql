@@ -2,18 +2,6 @@
 -- assigned to the active social worker bound nearest to the house's grid.
 -- params: $campaign_id varchar, $org_code varchar
 insert into visit_task (campaign_id, entity_id, grid_code, assignee, sort_key, label)
-with
-workers as (
-    select
-        o.code as grid_code,
-        first(u.username order by length(u.org_code) desc, u.username) as username
-    from org_unit as o
-    inner join app_user as u
-        on starts_with(o.code, u.org_code) and u.role = 'social_worker' and u.active
-    where o.level = 'grid' and starts_with(o.code, $org_code)
-    group by o.code
-)
-
 select
     $campaign_id,
     ho.id,
@@ -24,6 +12,6 @@ select
     || lpad(coalesce(ho.room_no, ''), 6, ' ') as sort_key,
     ho.address
 from house as ho
-left join workers as w on ho.grid_code = w.grid_code
+left join grid_workers($org_code) as w on ho.grid_code = w.grid_code
 where ho.status = 'active' and starts_with(ho.grid_code, $org_code)
 order by ho.grid_code, sort_key, ho.id

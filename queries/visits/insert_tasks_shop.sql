@@ -2,18 +2,6 @@
 -- social worker bound nearest to the shop's grid.
 -- params: $campaign_id varchar, $org_code varchar
 insert into visit_task (campaign_id, entity_id, grid_code, assignee, sort_key, label)
-with
-workers as (
-    select
-        o.code as grid_code,
-        first(u.username order by length(u.org_code) desc, u.username) as username
-    from org_unit as o
-    inner join app_user as u
-        on starts_with(o.code, u.org_code) and u.role = 'social_worker' and u.active
-    where o.level = 'grid' and starts_with(o.code, $org_code)
-    group by o.code
-)
-
 select
     $campaign_id,
     s.id,
@@ -22,6 +10,6 @@ select
     coalesce(s.address, '') as sort_key,
     s.name || '（' || coalesce(s.address, '') || '）'
 from shop as s
-left join workers as w on s.grid_code = w.grid_code
+left join grid_workers($org_code) as w on s.grid_code = w.grid_code
 where s.status = 'active' and starts_with(s.grid_code, $org_code)
 order by s.grid_code, sort_key, s.id

@@ -77,7 +77,8 @@ def test_the_sheet_holds_the_ledger_one_row_per_member_with_a_protected_header(s
         assert ws.cell(r, _col(ws, "微信号（采集）")).value == wechat
         assert ws.cell(r, 1).protection.locked and ws.cell(r, 3).protection.locked
         assert not ws.cell(r, _col(ws, "联系电话")).protection.locked
-        assert ws.cell(r, _col(ws, "联系电话")).data_type in ("s", "inlineStr")  # text, not a number
+        # text, not a number
+        assert ws.cell(r, _col(ws, "联系电话")).data_type in ("s", "inlineStr")
     assert ws.protection.sheet and ws.column_dimensions["A"].hidden
     logged = _sql("select action from access_log where username = 'sw_tianxian'")
     assert ("visit_sheet",) in logged  # an unmasked export is logged

@@ -4,7 +4,7 @@ the ledger — tap ✓ to confirm, correct or fill, record changes of members, o
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import streamlit as st
 
@@ -240,35 +240,9 @@ def _member_changes(people: list[dict], k: str) -> None:
 def _newcomers(k: str) -> None:
     with st.expander("新增人员（新生儿、新成员）"):
         st.caption("新生儿：一周岁以内，出生日期由系统核对。")
-        st.text_input("新生儿姓名", key=f"{k}_nb_name")
-        st.radio(
-            "新生儿性别",
-            list(EVENT_SEXES),
-            format_func=EVENT_SEXES.get,
-            horizontal=True,
-            index=None,
-            key=f"{k}_nb_sex",
-        )
-        st.date_input("新生儿出生日期", None, max_value=date.today(), key=f"{k}_nb_birth")
-        st.text_input("新生儿身份证号（选填）", key=f"{k}_nb_id")
+        _person(f"{k}_nb", "新生儿", "身份证号（选填）", date.today() - timedelta(days=366))
         st.divider()
-        st.text_input("新成员姓名", key=f"{k}_nm_name")
-        st.radio(
-            "新成员性别",
-            list(EVENT_SEXES),
-            format_func=EVENT_SEXES.get,
-            horizontal=True,
-            index=None,
-            key=f"{k}_nm_sex",
-        )
-        st.date_input(
-            "新成员出生日期",
-            None,
-            min_value=date(1900, 1, 1),
-            max_value=date.today(),
-            key=f"{k}_nm_birth",
-        )
-        st.text_input("新成员身份证号", key=f"{k}_nm_id")
+        _person(f"{k}_nm", "新成员", "身份证号", date(1900, 1, 1))
         relations = catalog.code_items("relation_to_head")
         st.selectbox(
             "与户主关系",
@@ -276,6 +250,23 @@ def _newcomers(k: str) -> None:
             format_func=lambda c: "—" if c is None else relations[c],
             key=f"{k}_nm_rel",
         )
+
+
+def _person(key: str, who: str, id_label: str, earliest: date) -> None:
+    """Name, sex, birth date and ID number of a person added during the visit."""
+    st.text_input(f"{who}姓名", key=f"{key}_name")
+    st.radio(
+        f"{who}性别",
+        list(EVENT_SEXES),
+        format_func=EVENT_SEXES.get,
+        horizontal=True,
+        index=None,
+        key=f"{key}_sex",
+    )
+    st.date_input(
+        f"{who}出生日期", None, min_value=earliest, max_value=date.today(), key=f"{key}_birth"
+    )
+    st.text_input(f"{who}{id_label}", key=f"{key}_id")
 
 
 def _entered(state: dict, k: str) -> tuple[list, list, list]:
