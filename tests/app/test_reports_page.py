@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from test_pages import logged_in_app
 
@@ -70,12 +72,66 @@ def test_batch_zip_with_progress_and_download(writable_db):
     assert after - before == 3  # 5 templates, 低保 and 特困 need clearance
 
 
+@pytest.fixture(scope="module")
+def runs_db(fixture_db, tmp_path_factory):
+    """A copy of the fixture district where each role has produced reports, some twice."""
+    import os
+    import shutil
+
+    from yibiaotong import auth, reports
+
+    os.environ["YIBIAOTONG_DB"] = str(fixture_db)
+    with db.cursor() as cur:
+        cur.execute("checkpoint")
+    db.close_all()
+    path = tmp_path_factory.mktemp("runs") / "runs.duckdb"
+    shutil.copy(fixture_db, path)
+    shutil.copy(fixture_db.with_suffix(".cookie_key"), path.with_suffix(".cookie_key"))
+    os.environ["YIBIAOTONG_DB"] = str(path)
+    for username, codes in (
+        ("leader_zlk", ["zz_party_members", "zz_party_members", "ga_floating"]),
+        ("weijian", ["wj_newborn", "wj_newborn", "wj_childcare_subsidy"]),
+        ("sw_tianxian", ["mz_elderly_allowance", "ga_floating"]),
+    ):
+        scope = auth.scope_for(username)
+        for code in codes:
+            reports.generate(scope, code, io.BytesIO())
+    db.close_all()
+    yield path
+    db.close_all()
+    os.environ["YIBIAOTONG_DB"] = str(fixture_db)
+
+
+def _expected_savings(username: str) -> tuple[int, float]:
+    """Forms and hours for a user's scope straight from report_run (department staff: their
+    department's templates), each form counted once per template, unit and period."""
+    from yibiaotong import auth
+
+    scope = auth.scope_for(username)
+    department = scope.department if scope.role == "dept_staff" else None
+    with db.cursor() as cur:
+        rows = cur.execute(
+            "select r.template_code, r.org_code, r.period, t.manual_minutes, t.department "
+            "from report_run r join report_template t "
+            "on t.code = r.template_code and t.version = r.template_version "
+            "where starts_with(r.org_code, $o)",
+            {"o": scope.org_code},
+        ).fetchall()
+    forms = {(c, o, p): m for c, o, p, m, d in rows if department in (None, d)}
+    return len(forms), round(sum(forms.values()) / 60, 1)
+
+
 @pytest.mark.parametrize("username", ["admin", "leader_zlk", "weijian", "sw_tianxian"])
-def test_run_log_page_shows_hours_saved(use_fixture_db, username):
+def test_run_log_page_shows_hours_saved(runs_db, monkeypatch, username):
+    monkeypatch.setenv("YIBIAOTONG_DB", str(runs_db))
+    forms, hours = _expected_savings(username)
+    assert forms > 0
     at = logged_in_app(username)
     at.switch_page("app_pages/report_runs.py").run()
     assert not at.exception, at.exception
-    assert {m.label for m in at.metric} >= {"本月生成报表", "累计节省人工"}
+    assert metric(at, "累计生成报表") == f"{forms:,} 张"
+    assert metric(at, "累计节省人工") == f"{hours:,} 小时"
+    assert metric(at, "本月生成报表") == f"{forms:,} 张"
 
 
 def test_admin_edits_a_template_and_saves_a_new_version(writable_db):

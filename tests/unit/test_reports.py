@@ -330,7 +330,9 @@ def test_run_log_and_hours_saved(writable_db, tmp_path):
     leader = scope_of("leader_zlk")
     run = reports.generate(leader, "zz_party_members", tmp_path / "a.xlsx")
     reports.generate(leader, "tj_population_structure", tmp_path / "b.xlsx")
-    row = db.fetch_dicts("reports/list_runs", org_code=leader.org_code, limit=5, offset=0)[1]
+    row = db.fetch_dicts(
+        "reports/list_runs", org_code=leader.org_code, department=None, limit=5, offset=0
+    )[1]
     assert row["template_code"] == "zz_party_members" and row["template_version"] == 1
     assert row["rows"] == run.rows and row["file_hash"] == run.file_hash
     assert row["username"] == "leader_zlk" and row["org_code"] == leader.org_code
@@ -345,16 +347,106 @@ def test_run_log_and_hours_saved(writable_db, tmp_path):
     assert reports.savings(other)["runs"] == 0
 
 
-def test_streaming_mode_keeps_rows_and_totals_without_merges(admin_street, tmp_path):
-    normal, streamed = tmp_path / "n.xlsx", tmp_path / "s.xlsx"
-    reports.generate(admin_street, "ga_floating", normal, org_code=STREET)
-    run = reports.generate(admin_street, "ga_floating", streamed, org_code=STREET, stream_above=5)
-    assert run.streamed
-    a, b = openpyxl.load_workbook(normal).active, openpyxl.load_workbook(streamed).active
-    assert not b.merged_cells.ranges
-    assert b["A1"].alignment.horizontal == "centerContinuous" and b["A1"].value == a["A1"].value
-    assert data_rows(a, 5) == data_rows(b, 5)
-    assert b.freeze_panes == a.freeze_panes and b.print_title_rows == a.print_title_rows
+def _expected_minutes(runs: list[tuple[str, str, str]]) -> int:
+    """Minutes saved computed apart: each distinct (template, unit, period) once, at the
+    template's manual minutes read from its catalogue file."""
+    minutes = {
+        code: yaml.safe_load((reports.REPORTS_DIR / f"{code}.yaml").read_text("utf-8"))[
+            "manual_minutes"
+        ]
+        for code, _, _ in runs
+    }
+    return sum(minutes[code] for code, _, _ in set(runs))
+
+
+def test_hours_saved_count_a_form_once_per_unit_and_period(writable_db, tmp_path):
+    with db.transaction() as cur:
+        cur.execute("delete from report_run")
+    leader = scope_of("leader_zlk")
+    community = catalog.org_units_under(leader.org_code, "community")[0]["code"]
+    quarter = sql_value("select report_period('quarterly', current_date)")
+    done = []
+    for _ in range(5):  # five downloads of one form in one quarter
+        run = reports.generate(leader, "zz_party_members", io.BytesIO())
+        done.append(("zz_party_members", leader.org_code, quarter))
+    assert run.minutes_saved == 0
+    codes = [t["code"] for t in reports.templates(leader, department="zuzhi")]
+    result = reports.batch_zip(leader, codes, io.BytesIO())  # the batch repeats it, adds others
+    done += [(r.code, leader.org_code, quarter) for r in result.runs]
+    reports.generate(leader, "zz_party_members", io.BytesIO(), org_code=community)  # another unit
+    done.append(("zz_party_members", community, quarter))
+    assert (
+        cli.main(
+            [
+                "report",
+                "zz_party_members",
+                "--org",
+                leader.org_code,
+                "--out",
+                str(tmp_path / "c.xlsx"),
+            ]
+        )
+        == 0
+    )
+    done.append(("zz_party_members", leader.org_code, quarter))
+    saved = reports.savings(leader)
+    assert saved["runs"] == len(done) == 5 + len(result.runs) + 2
+    assert saved["forms"] == len(set(done))
+    assert saved["hours"] == round(_expected_minutes(done) / 60, 1) > 0
+    assert sum(r.minutes_saved for r in result.runs if r.code == "zz_party_members") == 0
+    frame = reports.runs(leader)
+    assert (frame["计入节省"] == "是").sum() == len(set(done))
+    # The next quarter counts the form again.
+    with db.transaction() as cur:
+        cur.execute("update report_run set period = '2000-Q1'")
+    again = reports.generate(leader, "zz_party_members", io.BytesIO())
+    assert again.minutes_saved == 180 and reports.savings(leader)["forms"] == len(set(done)) + 1
+
+
+def test_runs_logged_before_the_period_column_are_recounted(tmp_path, monkeypatch):
+    """An install upgraded from the first wave keeps its history, counted once per form."""
+    path = tmp_path / "old.duckdb"
+    monkeypatch.setenv("YIBIAOTONG_DB", str(path))
+    db.close_all()
+    every = db.migrations()
+    monkeypatch.setattr(db, "migrations", lambda: [f for f in every if int(f.name[:4]) < 140])
+    db.migrate()
+    with db.transaction() as cur:
+        cur.execute(
+            "insert into report_template (code, version, name, department, frequency, entity, "
+            "manual_minutes, definition) values ('a', 1, 'A', 'minzheng', 'monthly', 'resident', "
+            "60, '{}'), ('b', 1, 'B', 'minzheng', 'yearly', 'resident', 30, '{}')"
+        )
+        rows = [
+            (1, "a", "330102009", "2026-03-02"),
+            (2, "a", "330102009", "2026-03-30"),  # same month: a repeat
+            (3, "a", "330102009", "2026-04-01"),  # next month
+            (4, "a", "330102009001", "2026-03-05"),  # another unit
+            (5, "b", "330102009", "2026-01-10"),
+            (6, "b", "330102009", "2026-12-31"),  # same year: a repeat
+        ]
+        for rid, code, org, day in rows:
+            cur.execute(
+                "insert into report_run (id, username, template_code, template_version, org_code, "
+                "rows, seconds, file_hash, minutes_saved, created_at) values "
+                "($i, 'u', $c, 1, $o, 1, 0.1, 'h', $m, $d::timestamp)",
+                {"i": rid, "c": code, "o": org, "m": 60 if code == "a" else 30, "d": day},
+            )
+    monkeypatch.setattr(db, "migrations", lambda: every)
+    db.migrate()
+    with db.cursor() as cur:
+        got = cur.execute(
+            "select id, period, counted, minutes_saved from report_run order by id"
+        ).fetchall()
+    db.close_all()
+    assert got == [
+        (1, "2026-03", True, 60),
+        (2, "2026-03", False, 0),
+        (3, "2026-04", True, 60),
+        (4, "2026-03", True, 60),
+        (5, "2026", True, 30),
+        (6, "2026", False, 0),
+    ]
 
 
 def test_batch_zip_of_a_department(own_db, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
@@ -65,3 +66,25 @@ def put_text(cell: Any, value: Any) -> Any:
     if looks_like_formula(text):
         cell.quotePrefix = True
     return cell
+
+
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_FILE_FORBIDDEN = re.compile(r'[\\/:*?"<>|\s]+')
+_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
+
+
+def sheet_title(text: Any, fallback: str = "数据") -> str:
+    """A worksheet name Excel accepts: no [ ] : * ? / \\ or control characters, 31 at most,
+    not starting or ending with an apostrophe."""
+    title = _SHEET_FORBIDDEN.sub("", safe_text(text)).replace("\x00", "")
+    title = title[:31].strip().strip("'").strip()
+    return title or fallback
+
+
+def file_name(text: Any, suffix: str = "") -> str:
+    """A file name Windows, macOS and zip readers accept: no path separators, reserved
+    characters, control characters or white space; never a reserved device name; ≤ 120 chars."""
+    stem = _FILE_FORBIDDEN.sub("", safe_text(text).replace("\x00", "")).strip(".")
+    if not stem or _WINDOWS_RESERVED.match(stem):
+        stem = f"报表{stem}"
+    return stem[:120] + suffix

@@ -162,7 +162,7 @@ def fill_form(
     content = template_fill.save(wb)
     digest = hashlib.sha256(content).hexdigest()
     seconds = time.perf_counter() - started
-    run_id = _log_run(prepared, n, seconds, digest, None)
+    run_id, minutes = _log_run(prepared, n, seconds, digest, None)
     if remember:
         with db.transaction() as cur:
             db.run(
@@ -187,7 +187,7 @@ def fill_form(
         rows=n,
         seconds=seconds,
         file_hash=digest,
-        minutes_saved=int(prepared.template["manual_minutes"]),
+        minutes_saved=minutes,
         masked=prepared.masked,
         run_id=run_id,
         filename=name,

@@ -38,22 +38,18 @@ class RunResult:
     masked: bool
     run_id: int
     filename: str
-    streamed: bool = False
 
 
-def _write(
-    prepared: Prepared, out: IO[bytes], stream_above: int | None = None, limit: int | None = None
-) -> FormResult:
-    """Write the workbook to `out` from one read snapshot (the count picks the Excel mode)."""
+def _write(prepared: Prepared, out: IO[bytes], limit: int | None = None) -> FormResult:
+    """Write the workbook to `out` from one read snapshot."""
     with db.cursor() as cur:
         cur.execute("begin transaction")
         try:
             total = count(prepared, cur)
             if limit is not None:
                 total = min(total, limit)
-            kwargs = {} if stream_above is None else {"stream_above": stream_above}
             rows = iter_rows(prepared, cur, limit=limit)
-            return write_form(out, layout(prepared), rows, row_count=total, **kwargs)
+            return write_form(out, layout(prepared), rows, row_count=total)
         except FormError as exc:
             raise ReportError(str(exc)) from exc
         finally:
@@ -62,14 +58,16 @@ def _write(
 
 def _log_run(
     prepared: Prepared, rows: int, seconds: float, file_hash: str, batch_id: str | None
-) -> int:
+) -> tuple[int, int]:
+    """Log a run; returns its id and the minutes it saved (0 when the same template was
+    already produced for this org unit in this reporting period)."""
     defn = prepared.template["definition"]
     detail = (
         f"{defn['name']}（{defn['code']} v{prepared.template['version']}）"
         f"{catalog.org_label(prepared.org_code)} {rows} 行，{'已脱敏' if prepared.masked else '未脱敏'}"
     )
     with db.transaction() as cur:
-        run_id = db.run(
+        run_id, minutes = db.run(
             cur,
             "reports/insert_run",
             username=prepared.scope.username,
@@ -82,14 +80,15 @@ def _log_run(
             minutes_saved=int(prepared.template["manual_minutes"]),
             masked=prepared.masked,
             batch_id=batch_id,
-        ).fetchone()[0]
+            frequency=defn["frequency"],
+        ).fetchone()
         auth.log_access(
             cur,
             prepared.scope.username,
             "report_unmasked" if not prepared.masked else "report_generate",
             detail,
         )
-    return run_id
+    return run_id, minutes
 
 
 def generate(
@@ -99,7 +98,6 @@ def generate(
     org_code: str | None = None,
     masked: bool | None = None,
     batch_id: str | None = None,
-    stream_above: int | None = None,
     prepared: Prepared | None = None,
     limit: int | None = None,
 ) -> RunResult:
@@ -109,10 +107,12 @@ def generate(
     copied to the stream or renamed onto the path. `limit` keeps only the first rows (samples,
     benchmarks). Raises ReportError / AccessDenied.
     """
+    if prepared is not None and prepared.scope != scope:
+        raise AccessDenied("报表计划不属于当前用户")
     prepared = prepared or prepare(scope, code, org_code, masked=masked)
     started = time.perf_counter()
     with tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024) as tmp:
-        result = _write(prepared, tmp, stream_above, limit)
+        result = _write(prepared, tmp, limit)
         tmp.seek(0)
         digest = hashlib.sha256()
         while chunk := tmp.read(1 << 20):
@@ -132,7 +132,7 @@ def generate(
             while chunk := tmp.read(1 << 20):
                 target.write(chunk)
     seconds = time.perf_counter() - started
-    run_id = _log_run(prepared, result.rows, seconds, digest.hexdigest(), batch_id)
+    run_id, minutes = _log_run(prepared, result.rows, seconds, digest.hexdigest(), batch_id)
     return RunResult(
         code=prepared.code,
         version=prepared.template["version"],
@@ -140,11 +140,10 @@ def generate(
         rows=result.rows,
         seconds=seconds,
         file_hash=digest.hexdigest(),
-        minutes_saved=int(prepared.template["manual_minutes"]),
+        minutes_saved=minutes,
         masked=prepared.masked,
         run_id=run_id,
         filename=filename(prepared),
-        streamed=result.streamed,
     )
 
 
@@ -236,10 +235,21 @@ def saved_query_bytes(scope: Scope, saved_id: int) -> bytes:
 # Run log and hours saved
 
 
+def _department_of(scope: Scope) -> str | None:
+    """Department staff see their own department's runs; other roles every department's."""
+    return scope.department if scope.role == "dept_staff" else None
+
+
 def runs(scope: Scope, limit: int = 50, offset: int = 0) -> pd.DataFrame:
-    """One page of runs inside the caller's scope, newest first, with Chinese column labels."""
+    """One page of runs inside the caller's scope, newest first, with Chinese column labels.
+    计入节省 says whether the run booked its form's manual minutes (the first of its template,
+    unit and reporting period) or repeated one already counted."""
     frame = db.fetch_df(
-        "reports/list_runs", org_code=scope.org_code, limit=int(limit), offset=int(offset)
+        "reports/list_runs",
+        org_code=scope.org_code,
+        department=_department_of(scope),
+        limit=int(limit),
+        offset=int(offset),
     )
     frame = frame.rename(
         columns={
@@ -249,11 +259,13 @@ def runs(scope: Scope, limit: int = 50, offset: int = 0) -> pd.DataFrame:
             "template_version": "版本",
             "department_name": "部门",
             "org_name": "范围",
+            "period": "报送期",
             "rows": "行数",
             "seconds": "耗时（秒）",
             "minutes_saved": "节省（分钟）",
         }
     )
+    frame["计入节省"] = frame.pop("counted").map({True: "是", False: "否（同期已计）"})
     frame["脱敏"] = frame.pop("masked").map({True: "是", False: "否"})
     frame["文件摘要"] = frame.pop("file_hash").str[:12]
     return frame[
@@ -264,9 +276,11 @@ def runs(scope: Scope, limit: int = 50, offset: int = 0) -> pd.DataFrame:
             "版本",
             "部门",
             "范围",
+            "报送期",
             "行数",
             "耗时（秒）",
             "节省（分钟）",
+            "计入节省",
             "脱敏",
             "文件摘要",
         ]
@@ -274,17 +288,28 @@ def runs(scope: Scope, limit: int = 50, offset: int = 0) -> pd.DataFrame:
 
 
 def savings(scope: Scope, today: date | None = None) -> dict[str, Any]:
-    """Runs and hours saved inside the scope: totals, this month, per department, per month."""
+    """Runs, forms and hours saved inside the scope: totals, this month, per department, per
+    month. A form counts once per template, org unit and reporting period, however often it
+    is downloaded."""
     today = today or date.today()
-    month_start = today.replace(day=1)
-    row = db.fetch_dicts("reports/run_totals", org_code=scope.org_code, month_start=month_start)[0]
+    department = _department_of(scope)
+    org = scope.org_code
+    row = db.fetch_dicts(
+        "reports/run_totals", org_code=org, month_start=today.replace(day=1), department=department
+    )[0]
     since = date(today.year - 1, today.month, 1)
     return {
         "runs": row["runs"],
+        "forms": row["forms"],
         "rows": int(row["rows"]),
         "hours": round(row["minutes_saved"] / 60, 1),
         "runs_month": row["runs_month"],
+        "forms_month": row["forms_month"],
         "hours_month": round(row["minutes_month"] / 60, 1),
-        "by_department": db.fetch_df("reports/saved_by_department", org_code=scope.org_code),
-        "by_month": db.fetch_df("reports/saved_by_month", org_code=scope.org_code, since=since),
+        "by_department": db.fetch_df(
+            "reports/saved_by_department", org_code=org, department=department
+        ),
+        "by_month": db.fetch_df(
+            "reports/saved_by_month", org_code=org, since=since, department=department
+        ),
     }

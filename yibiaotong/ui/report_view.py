@@ -269,11 +269,14 @@ def savings(scope: Scope) -> None:
     """Hours saved by generated reports in the caller's scope (this month, overall, by department)."""
     s = reports.savings(scope)
     a, b, c, d = st.columns(4)
-    a.metric("本月生成报表", f"{s['runs_month']:,} 张")
+    a.metric("本月生成报表", f"{s['forms_month']:,} 张", help=f"共生成 {s['runs_month']:,} 次")
     b.metric("本月节省人工", f"{s['hours_month']:,} 小时")
-    c.metric("累计生成报表", f"{s['runs']:,} 张")
+    c.metric("累计生成报表", f"{s['forms']:,} 张", help=f"共生成 {s['runs']:,} 次")
     d.metric("累计节省人工", f"{s['hours']:,} 小时")
-    st.caption("节省时间 = 每次生成的报表模板所估算的人工填报分钟数之和。")
+    st.caption(
+        "一张报表按“模板 + 单位 + 报送期”计一次：同一期内重复下载、批量和命令行生成不重复计入；"
+        "节省时间为每张报表模板估算的人工填报分钟数之和。"
+    )
     frame = s["by_department"]
     if not frame.empty:
         frame = frame.assign(节省小时=(frame["minutes_saved"] / 60).round(1))
