@@ -36,7 +36,7 @@ class RunResult:
     file_hash: str
     minutes_saved: int
     masked: bool
-    run_id: int
+    run_id: int | None  # None in a batch: its runs are logged together once delivered
     filename: str
 
 
@@ -59,36 +59,56 @@ def _write(prepared: Prepared, out: IO[bytes], limit: int | None = None) -> Form
 def _log_run(
     prepared: Prepared, rows: int, seconds: float, file_hash: str, batch_id: str | None
 ) -> tuple[int, int]:
-    """Log a run; returns its id and the minutes it saved (0 when the same template was
-    already produced for this org unit in this reporting period)."""
+    """Log a run; returns its id and the minutes it saved (see _insert_run)."""
+    with db.transaction() as cur:
+        return _insert_run(cur, prepared, rows, seconds, file_hash, batch_id)
+
+
+def _insert_run(
+    cur, prepared: Prepared, rows: int, seconds: float, file_hash: str, batch_id: str | None
+) -> tuple[int, int]:
+    """Insert the run and its access-log line; returns its id and the minutes it saved: the
+    template's manual minutes, or 0 when the template was already produced for this org unit
+    in this reporting period."""
     defn = prepared.template["definition"]
     detail = (
         f"{defn['name']}（{defn['code']} v{prepared.template['version']}）"
         f"{catalog.org_label(prepared.org_code)} {rows} 行，{'已脱敏' if prepared.masked else '未脱敏'}"
     )
-    with db.transaction() as cur:
-        run_id, minutes = db.run(
-            cur,
-            "reports/insert_run",
-            username=prepared.scope.username,
-            template_code=defn["code"],
-            template_version=prepared.template["version"],
-            org_code=prepared.org_code,
-            rows=rows,
-            seconds=round(seconds, 3),
-            file_hash=file_hash,
-            minutes_saved=int(prepared.template["manual_minutes"]),
-            masked=prepared.masked,
-            batch_id=batch_id,
-            frequency=defn["frequency"],
-        ).fetchone()
-        auth.log_access(
-            cur,
-            prepared.scope.username,
-            "report_unmasked" if not prepared.masked else "report_generate",
-            detail,
-        )
+    run_id, minutes = db.run(
+        cur,
+        "reports/insert_run",
+        username=prepared.scope.username,
+        template_code=defn["code"],
+        template_version=prepared.template["version"],
+        org_code=prepared.org_code,
+        rows=rows,
+        seconds=round(seconds, 3),
+        file_hash=file_hash,
+        minutes_saved=int(prepared.template["manual_minutes"]),
+        masked=prepared.masked,
+        batch_id=batch_id,
+        frequency=defn["frequency"],
+    ).fetchone()
+    auth.log_access(
+        cur,
+        prepared.scope.username,
+        "report_unmasked" if not prepared.masked else "report_generate",
+        detail,
+    )
     return run_id, minutes
+
+
+def _minutes_if_logged_now(prepared: Prepared) -> int:
+    """The minutes a run would book if logged now (a batch logs its runs on delivery)."""
+    defn = prepared.template["definition"]
+    counted = db.fetch_value(
+        "reports/form_counted",
+        template_code=defn["code"],
+        org_code=prepared.org_code,
+        frequency=defn["frequency"],
+    )
+    return 0 if counted else int(prepared.template["manual_minutes"])
 
 
 def generate(
@@ -100,12 +120,15 @@ def generate(
     batch_id: str | None = None,
     prepared: Prepared | None = None,
     limit: int | None = None,
+    defer_log: list[Callable[[Any], int]] | None = None,
 ) -> RunResult:
     """Generate one report into `target` (a path or a binary stream); log the run; return it.
 
     Nothing is half-written: the workbook is built in a temporary file first and only then
     copied to the stream or renamed onto the path. `limit` keeps only the first rows (samples,
-    benchmarks). Raises ReportError / AccessDenied.
+    benchmarks). With `defer_log` the run is not logged now: its log write (cursor → run id) is
+    appended there, for a batch to log every run once the whole batch is delivered.
+    Raises ReportError / AccessDenied.
     """
     if prepared is not None and prepared.scope != scope:
         raise AccessDenied("报表计划不属于当前用户")
@@ -132,7 +155,12 @@ def generate(
             while chunk := tmp.read(1 << 20):
                 target.write(chunk)
     seconds = time.perf_counter() - started
-    run_id, minutes = _log_run(prepared, result.rows, seconds, digest.hexdigest(), batch_id)
+    log_args = (prepared, result.rows, seconds, digest.hexdigest(), batch_id)
+    if defer_log is None:
+        run_id, minutes = _log_run(*log_args)
+    else:
+        run_id, minutes = None, _minutes_if_logged_now(prepared)
+        defer_log.append(lambda cur: _insert_run(cur, *log_args))
     return RunResult(
         code=prepared.code,
         version=prepared.template["version"],
@@ -175,10 +203,17 @@ def batch_zip(
     target: str | Path | IO[bytes],
     org_code: str | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    deliver: Callable[[Callable[[Any], None]], None] | None = None,
+    batch_id: str | None = None,
 ) -> BatchResult:
     """Every template in `codes` for one org unit into one .zip; a template the caller may not
-    run (sensitive tags, stopped, retired field) is listed in 未生成说明.txt instead."""
-    batch_id = uuid.uuid4().hex[:12]
+    run (sensitive tags, stopped, retired field) is listed in 未生成说明.txt instead.
+
+    The runs are logged only once the zip is complete, all in one transaction — or, with
+    `deliver` (a job's), in the transaction that marks the job done — so a batch that dies
+    half-way leaves no run recorded as delivered."""
+    batch_id = batch_id or uuid.uuid4().hex[:12]
+    pending: list[Callable[[Any], int]] = []
     started = time.perf_counter()
     runs: list[RunResult] = []
     skipped: list[tuple[str, str]] = []
@@ -191,7 +226,15 @@ def batch_zip(
             try:
                 prepared = prepare(scope, code, org)
                 buffer = io.BytesIO()
-                run = generate(scope, code, buffer, org, batch_id=batch_id, prepared=prepared)
+                run = generate(
+                    scope,
+                    code,
+                    buffer,
+                    org,
+                    batch_id=batch_id,
+                    prepared=prepared,
+                    defer_log=pending,
+                )
             except (ReportError, AccessDenied) as exc:
                 try:
                     name = template(code)["name"]
@@ -213,6 +256,16 @@ def batch_zip(
             lines.append("未生成的报表：")
             lines += [f"- {name}：{reason}" for name, reason in skipped]
         zf.writestr("生成说明.txt", "\r\n".join(lines) + "\r\n")
+
+    def log_runs(cur) -> None:
+        for write in pending:
+            write(cur)
+
+    if deliver is None:
+        with db.transaction() as cur:
+            log_runs(cur)
+    else:
+        deliver(log_runs)
     if progress:
         progress(total, total, "")
     return BatchResult(runs, skipped, batch_id, time.perf_counter() - started)
