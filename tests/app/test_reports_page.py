@@ -183,14 +183,15 @@ def test_summary_templates_are_shown_read_only(use_fixture_db):
 def test_editor_round_trip_keeps_the_definition(writable_db, code):
     from yibiaotong import reports
 
-    before = reports.template(code)["definition"]
+    admin = auth.scope_for("admin")
+    before = reports.template(admin, code)["definition"]
     at = logged_in_app("admin")
     at.switch_page("app_pages/report_editor.py").run()
     at.selectbox(key="re_code").select(code).run()
     assert not at.warning, [w.value for w in at.warning]
     at.button(key=f"re_{code}_save").click().run()
     assert not at.exception, at.exception
-    after = reports.template(code)
+    after = reports.template(admin, code)
     assert after["version"] == 2
     assert {**after["definition"], "version": 1} == before
 

@@ -152,7 +152,7 @@ def test_catalogue_has_thirty_templates_from_twelve_departments(own_db):
 def test_every_template_generates_for_a_street(admin_street, tmp_path, code):
     out = tmp_path / f"{code}.xlsx"
     run = reports.generate(admin_street, code, out, org_code=STREET)
-    t = reports.template(code)
+    t = reports.template(admin_street, code)
     defn = t["definition"]
     wb = openpyxl.load_workbook(out)
     ws = wb.active
@@ -479,7 +479,7 @@ def test_editor_saves_a_new_version_and_old_runs_keep_theirs(writable_db, tmp_pa
         cur.execute("delete from report_run")
     admin = scope_of("admin")
     run_v1 = reports.generate(admin, "mz_tekun", tmp_path / "v1.xlsx", org_code=STREET)
-    defn = reports.template("mz_tekun")["definition"]
+    defn = reports.template(admin, "mz_tekun")["definition"]
     defn["columns"] = defn["columns"][:3] + [{"derived": "grid", "header": "所属网格"}]
     defn["name"] = "特困人员救助供养名册（简表）"
     with pytest.raises(AccessDenied):
@@ -488,7 +488,7 @@ def test_editor_saves_a_new_version_and_old_runs_keep_theirs(writable_db, tmp_pa
     assert saved["version"] == 2
     run_v2 = reports.generate(admin, "mz_tekun", tmp_path / "v2.xlsx", org_code=STREET)
     assert (run_v1.version, run_v2.version) == (1, 2)
-    history = reports.history("mz_tekun")
+    history = reports.history(admin, "mz_tekun")
     assert [(h["version"], h["runs"], h["source"]) for h in history] == [
         (2, 1, "editor"),
         (1, 1, "catalog"),
@@ -498,7 +498,7 @@ def test_editor_saves_a_new_version_and_old_runs_keep_theirs(writable_db, tmp_pa
     # Re-loading the catalogue keeps both versions and adds nothing.
     with db.transaction() as cur:
         reports.load_reports(cur)
-    assert len(reports.history("mz_tekun")) == 2
+    assert len(reports.history(admin, "mz_tekun")) == 2
 
 
 def test_catalogue_file_changed_without_a_new_version_is_refused(writable_db, tmp_path):
@@ -514,7 +514,7 @@ def test_catalogue_file_changed_without_a_new_version_is_refused(writable_db, tm
     (folder / "mz_tekun.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
     with db.transaction() as cur:
         reports.load_reports(cur, folder)
-    assert reports.template("mz_tekun")["name"] == "改了名字却没升版本"
+    assert reports.template(scope_of("admin"), "mz_tekun")["name"] == "改了名字却没升版本"
 
 
 @pytest.mark.parametrize(
@@ -537,7 +537,7 @@ def test_catalogue_file_changed_without_a_new_version_is_refused(writable_db, tm
     ],
 )
 def test_bad_definitions_are_refused_in_chinese(own_db, change, message):
-    defn = dict(reports.template("mz_tekun")["definition"])
+    defn = dict(reports.template(scope_of("admin"), "mz_tekun")["definition"])
     defn.update(change)
     with pytest.raises(reports.ReportError, match=message):
         reports.check_definition(defn)
@@ -590,3 +590,96 @@ def test_cli_writes_a_report_and_says_when_the_database_is_locked(writable_db, t
     assert result.returncode == 2
     assert "正被另一个进程使用" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def _catalogue_departments() -> dict[str, str]:
+    """Template code → department, read from the catalogue files themselves."""
+    return {
+        p.stem: yaml.safe_load(p.read_text("utf-8"))["department"]
+        for p in reports.REPORTS_DIR.glob("*.yaml")
+    }
+
+
+def test_department_staff_use_their_own_department_s_templates_only(writable_db, tmp_path):
+    staff = scope_of("weijian")
+    assert staff.role == "dept_staff" and staff.department == "weijian"
+    departments = _catalogue_departments()
+    own = {code for code, d in departments.items() if d == staff.department}
+    assert 0 < len(own) < len(departments)
+    assert {t["code"] for t in reports.templates(staff, include_inactive=True)} == own
+    other = next(code for code, d in departments.items() if d != staff.department)
+    with pytest.raises(AccessDenied, match="其他部门"):
+        reports.prepare(staff, other)
+    with pytest.raises(AccessDenied, match="其他部门"):
+        reports.generate(staff, other, tmp_path / "x.xlsx")
+    assert not (tmp_path / "x.xlsx").exists()
+    result = reports.batch_zip(staff, [other, sorted(own)[0]], io.BytesIO())
+    assert [r.code for r in result.runs] == [sorted(own)[0]]
+    assert "其他部门" in result.skipped[0][1]
+    with pytest.raises(AccessDenied):
+        reports.prepare(staff, sorted(own)[0], definition=reports.template(staff, sorted(own)[0]))
+    # Saved tag queries: a colleague's shared one is not a report the department may run.
+    leader = scope_of("leader_zlk")
+    from yibiaotong import tag_query
+
+    theirs = tag_query.save_query(leader, "高龄老人名单", {"entity": "resident"}, shared=True)
+    tag_query.set_as_report(leader, theirs)
+    mine = tag_query.save_query(staff, "本部门名单", {"entity": "resident"}, shared=False)
+    tag_query.set_as_report(staff, mine)
+    assert [q["id"] for q in reports.saved_query_reports(staff)] == [mine]
+    with pytest.raises(AccessDenied):
+        reports.saved_query_bytes(staff, theirs)
+    assert theirs in [q["id"] for q in reports.saved_query_reports(scope_of("admin"))]
+
+
+NASTY_NAME = '低保/特困:名册*?[第1版]\\"<>|'
+
+
+def test_template_names_with_file_and_sheet_characters_generate(writable_db, tmp_path):
+    admin = scope_of("admin")
+    defn = dict(reports.template(admin, "mz_tekun")["definition"])
+    defn["name"] = NASTY_NAME
+    reports.save_version(admin, defn)
+    run = reports.generate(admin, "mz_tekun", tmp_path / "out.xlsx", org_code=STREET)
+    assert not set(run.filename) & set('/\\:*?"<>|')
+    wb = openpyxl.load_workbook(tmp_path / "out.xlsx")
+    assert wb.active.title == '低保特困名册第1版"<>|'[:31]
+    assert NASTY_NAME in wb.active["A1"].value
+    buffer = io.BytesIO()
+    result = reports.batch_zip(admin, ["mz_tekun", "mz_elderly_allowance"], buffer, STREET)
+    assert len(result.runs) == 2 and not result.skipped
+    with zipfile.ZipFile(buffer) as zf:
+        names = [n for n in zf.namelist() if n.endswith(".xlsx")]
+    assert len(names) == 2 and all("/" not in n and "\\" not in n for n in names)
+    defn["name"] = "特困\x00名册"
+    with pytest.raises(reports.ReportError, match="控制字符"):
+        reports.save_version(admin, defn)
+    defn["name"] = "特困名册"
+    defn["columns"] = [*defn["columns"][:2], {"blank": True, "header": "签\x07名"}]
+    with pytest.raises(reports.ReportError, match="表头.*控制字符"):
+        reports.check_definition(defn)
+
+
+def test_a_batch_reports_one_failed_template_and_goes_on(own_db, monkeypatch):
+    from yibiaotong.reports import generation as generating
+
+    admin = scope_of("admin")
+    real = generating.write_form
+
+    def flaky(target, layout, rows, **kwargs):
+        if "高龄津贴" in layout.title:
+            raise RuntimeError("disk on fire")
+        return real(target, layout, rows, **kwargs)
+
+    monkeypatch.setattr(generating, "write_form", flaky)
+    codes = ["mz_tekun", "mz_elderly_allowance", "zz_party_members"]
+    buffer = io.BytesIO()
+    result = reports.batch_zip(admin, codes, buffer, STREET)
+    assert [r.code for r in result.runs] == ["mz_tekun", "zz_party_members"]
+    assert result.skipped == [
+        ("高龄津贴发放花名册", "生成时出错（已记入系统日志），请联系区数据局管理员")
+    ]
+    with zipfile.ZipFile(buffer) as zf:
+        note = zf.read("生成说明.txt").decode("utf-8")
+        assert len([n for n in zf.namelist() if n.endswith(".xlsx")]) == 2
+    assert "高龄津贴发放花名册：生成时出错" in note

@@ -50,7 +50,7 @@ def run(ctx: Context) -> dict:
             **result,
             "budget_ms": BUDGET_MS,
             "baseline": {"pandas_ms": baseline["p50_ms"]},
-            "note": f"{reports.template(TEMPLATE)['name']} {rows:,} 行 × "
+            "note": f"{reports.template(scope, TEMPLATE)['name']} {rows:,} 行 × "
             f"{len(prepared.columns) + 1} 列（含序号、小计、合计、表尾）",
         }
     }

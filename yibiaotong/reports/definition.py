@@ -286,6 +286,34 @@ def _check_measures(entity: str, raw: Any, std: Standard) -> list[dict[str, Any]
     return out
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TEXT_NAMES = {
+    "name": "报表名称",
+    "title": "标题",
+    "description": "说明",
+    "header": "表头",
+    "group": "上级表头",
+    "note": "表下注释",
+    "label": "合计行文字",
+    "value": "条件取值",
+}
+
+
+def _check_texts(value: Any, key: str = "") -> None:
+    """Every text of a definition is printable: control characters (NUL, tabs, line breaks …)
+    would break file and sheet names, Excel cells and print layouts."""
+    if isinstance(value, str):
+        if _CONTROL.search(value):
+            what = _TEXT_NAMES.get(key, key)
+            _fail(f"{what}“{_CONTROL.sub('', value)[:30]}”中含有不可见的控制字符，请删除后再保存")
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_texts(v, str(k))
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _check_texts(v, key)
+
+
 def check_definition(data: Any, std: Standard | None = None) -> dict[str, Any]:
     """Validate a template definition and return it canonical; raise ReportError (Chinese)."""
     std = std or standard()
@@ -407,6 +435,7 @@ def check_definition(data: Any, std: Standard | None = None) -> dict[str, Any]:
         out["rows"] = rows
         out["measures"] = _check_measures(entity, data.get("measures"), std)
         out["totals"] = {"label": "合计", "sum": []}
+    _check_texts(out)
     return out
 
 

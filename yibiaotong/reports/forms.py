@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,9 +12,10 @@ from typing import Any
 from yibiaotong import catalog, db, tags
 from yibiaotong import mapping as mapper
 from yibiaotong.excel import template_fill, upload
+from yibiaotong.excel.cells import file_name
 from yibiaotong.excel.report import GENERATOR
 from yibiaotong.reports.definition import DERIVED, ReportError, _fail
-from yibiaotong.reports.generate import RunResult, _log_run
+from yibiaotong.reports.generation import RunResult, _log_run
 from yibiaotong.reports.plan import cn_date, prepare
 from yibiaotong.reports.rows import count, iter_rows
 from yibiaotong.reports.store import template
@@ -126,7 +126,7 @@ def fill_form(
     it is remembered for the next upload of the same form. The run is logged like a generated
     report. Nothing is written anywhere until the whole workbook is built in memory.
     """
-    row = template(code)
+    row = template(scope, code)
     entity = row["definition"]["entity"]
     try:
         wb = upload.open_workbook(data)
@@ -191,10 +191,8 @@ def fill_form(
             {col.path: mapping.get(col.key) for col in block.columns},
         )
     unit = catalog.org_name(prepared.org_code) or prepared.org_code
-    name = re.sub(
-        r'[\\/:*?"<>|\s]+',
-        "",
-        f"{form_name or prepared.template['name']}_{unit}_{prepared.as_of:%Y%m%d}.xlsx",
+    name = file_name(
+        f"{form_name or prepared.template['name']}_{unit}_{prepared.as_of:%Y%m%d}", ".xlsx"
     )
     run = RunResult(
         code=prepared.code,

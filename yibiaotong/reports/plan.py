@@ -10,6 +10,7 @@ from typing import Any
 
 from yibiaotong import catalog, tag_query, tags
 from yibiaotong.excel import kind_of
+from yibiaotong.excel.cells import file_name
 from yibiaotong.excel.report import FormColumn, FormLayout
 from yibiaotong.reports.definition import _HOUSEHOLD_NEEDS, DERIVED, ReportError, _fail
 from yibiaotong.reports.store import in_force, template
@@ -161,11 +162,13 @@ def prepare(
     template's columns (filling a department's own form), without groups or totals.
     """
     if definition is not None:
+        if scope.role != "district_admin":
+            raise AccessDenied("只有区数据局管理员可以预览未保存的模板")
         row = dict(definition)
         row["definition"] = dict(definition)
         row.setdefault("version", 0)
     else:
-        row = template(code, version)
+        row = template(scope, code, version)
         if version is None and not in_force(row):
             _fail(f"报表“{row['name']}”已停用或不在有效期内")
     defn = row["definition"]
@@ -350,7 +353,6 @@ def layout(prepared: Prepared) -> FormLayout:
 
 
 def filename(prepared: Prepared) -> str:
-    """A download name: 报表名_单位_日期.xlsx (characters Windows refuses are dropped)."""
+    """A download name: 报表名_单位_日期.xlsx (characters file systems refuse are dropped)."""
     unit = catalog.org_name(prepared.org_code) or prepared.org_code
-    name = f"{prepared.template['name']}_{unit}_{prepared.as_of:%Y%m%d}.xlsx"
-    return re.sub(r'[\\/:*?"<>|\s]+', "", name)
+    return file_name(f"{prepared.template['name']}_{unit}_{prepared.as_of:%Y%m%d}", ".xlsx")

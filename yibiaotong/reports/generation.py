@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import tempfile
 import time
@@ -18,12 +19,15 @@ from typing import IO, Any
 import pandas as pd
 
 from yibiaotong import auth, catalog, db, tag_query
+from yibiaotong.excel.cells import file_name
 from yibiaotong.excel.report import FormError, FormResult, write_form
 from yibiaotong.reports.definition import ReportError
 from yibiaotong.reports.plan import Prepared, filename, layout, prepare
 from yibiaotong.reports.rows import count, iter_rows
 from yibiaotong.reports.store import template, templates
 from yibiaotong.scope import AccessDenied, Scope
+
+log = logging.getLogger("yibiaotong")
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,13 @@ def batch_codes(scope: Scope, department: str | None = None) -> list[dict[str, A
     return templates(scope, department=department)
 
 
+def _name_of(scope: Scope, code: str) -> str:
+    try:
+        return template(scope, code)["name"]
+    except (ReportError, AccessDenied):
+        return code
+
+
 def batch_zip(
     scope: Scope,
     codes: Sequence[str],
@@ -207,7 +218,9 @@ def batch_zip(
     batch_id: str | None = None,
 ) -> BatchResult:
     """Every template in `codes` for one org unit into one .zip; a template the caller may not
-    run (sensitive tags, stopped, retired field) is listed in 未生成说明.txt instead.
+    run (sensitive tags, stopped, retired field) is listed in 生成说明.txt instead, and so is
+    one that fails for an unforeseen reason (logged): the others are still delivered. Each
+    workbook goes through a temporary file into the zip.
 
     The runs are logged only once the zip is complete, all in one transaction — or, with
     `deliver` (a job's), in the transaction that marks the job done — so a batch that dies
@@ -223,27 +236,33 @@ def batch_zip(
         for number, code in enumerate(codes, start=1):
             if progress:
                 progress(number - 1, total, code)
-            try:
-                prepared = prepare(scope, code, org)
-                buffer = io.BytesIO()
-                run = generate(
-                    scope,
-                    code,
-                    buffer,
-                    org,
-                    batch_id=batch_id,
-                    prepared=prepared,
-                    defer_log=pending,
-                )
-            except (ReportError, AccessDenied) as exc:
+            with tempfile.TemporaryDirectory() as folder:
+                book = Path(folder) / "report.xlsx"
                 try:
-                    name = template(code)["name"]
-                except ReportError:
-                    name = code
-                skipped.append((name, str(exc)))
-                continue
-            department = catalog.department_name(prepared.template["department"]) or ""
-            zf.writestr(f"{number:02d}_{department}_{run.filename}", buffer.getvalue())
+                    prepared = prepare(scope, code, org)
+                    run = generate(
+                        scope,
+                        code,
+                        book,
+                        org,
+                        batch_id=batch_id,
+                        prepared=prepared,
+                        defer_log=pending,
+                    )
+                except (ReportError, AccessDenied) as exc:
+                    skipped.append((_name_of(scope, code), str(exc)))
+                    continue
+                except Exception:  # one broken template must not cost the others their batch
+                    log.exception("batch %s: template %s failed", batch_id, code)
+                    skipped.append(
+                        (
+                            _name_of(scope, code),
+                            "生成时出错（已记入系统日志），请联系区数据局管理员",
+                        )
+                    )
+                    continue
+                department = catalog.department_name(prepared.template["department"]) or ""
+                zf.write(book, file_name(f"{number:02d}_{department}_{run.filename}"))
             runs.append(run)
         lines = [
             f"一表通报表中心 批量生成 {datetime.now():%Y-%m-%d %H:%M}",
@@ -272,12 +291,18 @@ def batch_zip(
 
 
 def saved_query_reports(scope: Scope) -> list[dict[str, Any]]:
-    """Tag queries their owners marked 作为报表 that the caller may run (own or shared)."""
-    return [q for q in tag_query.list_saved(scope) if q.get("as_report")]
+    """Tag queries marked 作为报表 that the caller may run: their own and those shared with
+    them — department staff only their own (a colleague's query may need other fields)."""
+    own_only = scope.role == "dept_staff"
+    return [
+        q for q in tag_query.list_saved(scope) if q.get("as_report") and (q["mine"] or not own_only)
+    ]
 
 
 def saved_query_bytes(scope: Scope, saved_id: int) -> bytes:
     """One such query exported through the tag query's own Excel export (logged there)."""
+    if not any(q["id"] == saved_id for q in saved_query_reports(scope)):
+        raise AccessDenied("该自定义报表不存在，或不能由您生成")
     spec = tag_query.load_saved(scope, saved_id)
     buffer = io.BytesIO()
     tag_query.export(scope, spec, buffer)
