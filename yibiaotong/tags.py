@@ -93,6 +93,31 @@ def field_refs(entity: str, cur: duckdb.DuckDBPyConnection | None = None) -> dic
     return refs
 
 
+def attr_refs(entity: str, cur: duckdb.DuckDBPyConnection | None = None) -> dict[str, FieldRef]:
+    """Fields of the standard kept in the entity's JSON `attrs` (added later, no column): a
+    report may show them; rules and query conditions cannot test them."""
+    _check_entity(entity)
+    if cur is None:
+        defs = catalog.field_defs(entity)
+    else:
+        rel = db.run(cur, "catalog/field_defs", entity=entity)
+        cols = [d[0] for d in rel.description]
+        defs = [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
+    return {
+        f["code"]: FieldRef(
+            key=f["code"],
+            code=f["code"],
+            label=f["name"],
+            entity=entity,
+            data_type=f["data_type"],
+            code_list=f["code_list"],
+            sensitivity=f["sensitivity"],
+        )
+        for f in defs
+        if not f["column_name"]
+    }
+
+
 def reference(entity: str) -> tuple[dict[str, FieldRef], dict[str, dict[str, str]]]:
     """The entity's field whitelist and the code names of its code fields (cached)."""
 

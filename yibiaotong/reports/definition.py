@@ -115,12 +115,14 @@ class Standard:
     code_values: dict[str, dict[str, dict[str, str]]]
     tag_entities: dict[str, str]
     departments: dict[str, str]
+    attrs: dict[str, dict[str, tags.FieldRef]]  # fields kept in attrs: columns, not conditions
 
 
 def standard(cur: duckdb.DuckDBPyConnection | None = None) -> Standard:
     """The field standard, tags and departments currently in force (on `cur` when loading)."""
-    refs, values = {}, {}
+    refs, values, attrs = {}, {}, {}
     for entity in catalog.ENTITIES:
+        attrs[entity] = tags.attr_refs(entity, cur)
         if cur is None:
             refs[entity], values[entity] = tags.reference(entity)
         else:
@@ -132,12 +134,13 @@ def standard(cur: duckdb.DuckDBPyConnection | None = None) -> Standard:
     else:
         tag_rows = db.run(cur, "reports/active_tags").fetchall()
         departments = dict(db.run(cur, "catalog/departments").fetchall())
-    return Standard(refs, values, dict(tag_rows), departments)
+    return Standard(refs, values, dict(tag_rows), departments, attrs)
 
 
 def _field_codes(entity: str, std: Standard) -> dict[str, tags.FieldRef]:
-    """Field-standard codes (not column names) of one entity, for template columns."""
-    return {r.code: r for r in std.refs[entity].values() if r.code}
+    """Field-standard codes (not column names) of one entity, for template columns (fields kept
+    in attrs included)."""
+    return {r.code: r for r in std.refs[entity].values() if r.code} | std.attrs[entity]
 
 
 def _check_spec(entity: str, spec: Any, std: Standard, where: str) -> dict[str, Any]:

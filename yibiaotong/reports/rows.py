@@ -36,6 +36,116 @@ def _allowance(age: int | None, bands: Sequence[tuple[int, float]]) -> float | N
     return amount
 
 
+def _related(cur, prepared: Prepared, records: Sequence[dict]) -> tuple[dict, dict]:
+    """For a batch with columns about other people: row id → {relation: person id}, and those
+    people (residents inside the caller's unit only) by id."""
+    if not any(c.source == "related" for c in prepared.columns):
+        return {}, {}
+    ids = [r["id"] for r in records]
+    if prepared.template["definition"]["entity"] == "resident":
+        links = {
+            p["id"]: {
+                "head": p["head_id"],
+                "spouse": p["spouse_id"],
+                "father": p["father_id"],
+                "mother": p["mother_id"],
+            }
+            for p in db.run_ids(cur, "reports/related_people", ids)
+        }
+    else:
+        links = {
+            h["id"]: {"head": h["head_id"]} for h in db.run_ids(cur, "reports/household_heads", ids)
+        }
+    wanted = [pid for row in links.values() for pid in row.values()]
+    people = {
+        p["id"]: p
+        for p in db.run_ids(cur, "reports/people", wanted, org_code=prepared.scope.org_code)
+    }
+    return links, people
+
+
+def _mask(column, value: Any) -> Any:
+    return masking.mask_value("code" if column.ref.code_list else column.ref.data_type, value)
+
+
+def _getters(prepared, households, parents, occupants, links, people, orgs, code_names):
+    """One function per column turning a fetched record into the value shown."""
+    entity = prepared.template["definition"]["entity"]
+    today = prepared.as_of
+    masked = prepared.masked
+    own_household = "household_id" if entity == "resident" else "id"
+
+    def household(key):
+        return lambda r: (households.get(r.get(own_household)) or {}).get(key)
+
+    def field(c):
+        names = code_names.get(c.key) if c.ref.code_list else None
+        hide = c.sensitive and masked
+
+        def get(r):
+            value = r.get(c.key)
+            if value is None:
+                return None
+            if names is not None:
+                value = names.get(str(value), value)
+            return _mask(c, value) if hide else value
+
+        return get
+
+    def related(c):
+        names = code_names.get(c.key) if c.ref is not None and c.ref.code_list else None
+        hide = c.sensitive and masked
+
+        def get(r):
+            person = people.get((links.get(r["id"]) or {}).get(c.relation))
+            if person is None:
+                return None
+            if c.key == "age":
+                return conditions.age_on(person.get("birth_date"), today)
+            value = person.get(c.key)
+            if value is None:
+                return None
+            if names is not None:
+                value = names.get(str(value), value)
+            return _mask(c, value) if hide else value
+
+        return get
+
+    derived = {
+        "age": lambda c: lambda r: conditions.age_on(r.get("birth_date"), today),
+        "street": lambda c: lambda r: orgs.get((r["grid_code"] or "")[:9]),
+        "community": lambda c: lambda r: orgs.get((r["grid_code"] or "")[:12]),
+        "grid": lambda c: lambda r: orgs.get(r["grid_code"] or ""),
+        "household_no": lambda c: household("household_no"),
+        "head_name": lambda c: household("head_name"),
+        "member_count": lambda c: household("members"),
+        "mother_name": lambda c: lambda r: parents.get(r.get("mother_id")),
+        "father_name": lambda c: lambda r: parents.get(r.get("father_id")),
+        "childcare_subsidy": lambda c: lambda r: tag_query.subsidy_for(r.get("birth_order")),
+        "elderly_allowance": lambda c: (
+            lambda r: _allowance(conditions.age_on(r.get("birth_date"), today), c.bands)
+        ),
+        "occupant_count": lambda c: lambda r: occupants.get(r["id"], 0),
+    }
+    out = []
+    for c in prepared.columns:
+        if c.source == "field":
+            out.append(field(c))
+        elif c.source == "derived":
+            out.append(derived.get(c.key, lambda c: lambda r: None)(c))
+        elif c.source == "related":
+            out.append(related(c))
+        else:
+            out.append(lambda r: None)
+    level = LEVELS.get(prepared.group_by or "", 0)
+    out.append(
+        (lambda r: orgs.get((r["grid_code"] or "")[:level], (r["grid_code"] or "")[:level]))
+        if level
+        else (lambda r: None)
+    )
+    return out
+
+
 def _present_batch(
     prepared: Prepared,
     cur: duckdb.DuckDBPyConnection,
@@ -49,7 +159,7 @@ def _present_batch(
     records = [dict(zip(names, row, strict=True)) for row in batch]
     wanted = {c.key for c in prepared.columns if c.source == "derived"}
     households: dict[int, dict] = {}
-    people: dict[int, str] = {}
+    parents: dict[int, str] = {}
     occupants: dict[int, int] = {}
     if wanted & {"household_no", "head_name", "member_count"}:
         key = "household_id" if entity == "resident" else "id"
@@ -58,61 +168,16 @@ def _present_batch(
         }
     if wanted & {"mother_name", "father_name"}:
         ids = [r.get("mother_id") for r in records] + [r.get("father_id") for r in records]
-        people = {p["id"]: p["name"] for p in db.run_ids(cur, "tag_query/resident_names", ids)}
+        parents = {p["id"]: p["name"] for p in db.run_ids(cur, "tag_query/resident_names", ids)}
     if "occupant_count" in wanted:
         occupants = {
             h["house_id"]: h["occupants"]
             for h in db.run_ids(cur, "reports/house_occupants", [r["id"] for r in records])
         }
-    today = prepared.as_of
-    masked = prepared.masked
-    level = LEVELS.get(prepared.group_by or "", 0)
+    links, people = _related(cur, prepared, records)
+    getters = _getters(prepared, households, parents, occupants, links, people, orgs, code_names)
     for r in records:
-        grid = r["grid_code"] or ""
-        household = households.get(r.get("household_id") if entity == "resident" else r["id"])
-        out: list[Any] = []
-        for c in prepared.columns:
-            if c.source == "blank":
-                value = None
-            elif c.source == "field":
-                value = r.get(c.key)
-                if c.ref.code_list and value is not None:
-                    value = code_names[c.key].get(str(value), value)
-                if c.sensitive and masked and value is not None:
-                    value = masking.mask_value(
-                        "code" if c.ref.code_list else c.ref.data_type, value
-                    )
-            else:
-                key = c.key
-                if key == "age":
-                    value = conditions.age_on(r.get("birth_date"), today)
-                elif key == "street":
-                    value = orgs.get(grid[:9])
-                elif key == "community":
-                    value = orgs.get(grid[:12])
-                elif key == "grid":
-                    value = orgs.get(grid)
-                elif key == "household_no":
-                    value = household["household_no"] if household else None
-                elif key == "head_name":
-                    value = household["head_name"] if household else None
-                elif key == "member_count":
-                    value = household["members"] if household else None
-                elif key == "mother_name":
-                    value = people.get(r.get("mother_id"))
-                elif key == "father_name":
-                    value = people.get(r.get("father_id"))
-                elif key == "childcare_subsidy":
-                    value = tag_query.subsidy_for(r.get("birth_order"))
-                elif key == "elderly_allowance":
-                    value = _allowance(conditions.age_on(r.get("birth_date"), today), c.bands)
-                elif key == "occupant_count":
-                    value = occupants.get(r["id"], 0)
-                else:
-                    value = None
-            out.append(value)
-        out.append(orgs.get(grid[:level], grid[:level]) if level else None)
-        yield out
+        yield [get(r) for get in getters]
 
 
 def iter_rows(

@@ -285,47 +285,60 @@ def run_log(scope: Scope) -> None:
 def fill_form(scope: Scope) -> None:
     """Upload a department's own blank form, confirm the header mapping, download it filled."""
     st.caption(
-        "上传部门下发的空白 Excel 表样（.xlsx），系统识别表头并匹配字段标准，确认后把数据填入表样副本："
-        "标题、表头、合并单元格和签字栏原样保留，数据行不够时自动插入并加边框。"
+        "上传部门下发的空白 Excel 表样（.xlsx）：名册按行填入每个人（户主、父母、配偶等他人信息取自台账中关联的人），"
+        "统计表、指标表按单位和类别计数填写。标题、表头、合并单元格和签字栏原样保留，公式转为固定值。"
     )
-    lists = [t for t in reports.templates(scope) if t["kind"] == "list" and t["runnable"]]
-    if not lists:
-        st.info("没有可用的名册类报表。")
+    usable = [t for t in reports.templates(scope) if t["runnable"]]
+    if not usable:
+        st.info("没有可用的报表模板。")
         return
-    by_code = {t["code"]: t for t in lists}
+    by_code = {t["code"]: t for t in usable}
     left, right = st.columns(2)
     with left:
         code = st.selectbox(
-            "按哪张报表的筛选条件取数",
+            "按哪张报表的对象和筛选条件取数",
             list(by_code),
             format_func=lambda c: f"{by_code[c]['name']} · {by_code[c]['department_name']}",
             key="rf_code",
         )
     with right:
         org = org_picker(scope, "rf_org")
-    template = by_code[code]
     upload = st.file_uploader("上传空白表样（.xlsx，不超过 10 MB）", type=["xlsx"], key="rf_file")
     if upload is None:
         return
     data = upload.getvalue()
     try:
-        analysis = reports.analyse_form(data, template["entity"], scope)
-    except reports.ReportError as exc:
+        analysis = reports.analyse_form(scope, data, code, org)
+    except (reports.ReportError, AccessDenied) as exc:
         st.error(str(exc))
         return
     block = analysis.block
     st.success(
-        f"识别到表头：第 {block.first_row}–{block.last_row} 行，共 {len(block.columns)} 列；"
-        f"数据从第 {block.data_row} 行开始，表样留有 {block.blank_rows} 行空白行"
-        + ("，表尾签字栏将随数据下移" if block.footer_row else "")
+        f"识别为{block.kind_name}：表头在第 {block.first_row}–{block.last_row} 行，共 {len(block.columns)} 列；"
+        + (
+            f"数据从第 {block.data_row} 行开始，表样留有 {block.blank_rows} 行空白行"
+            + ("，表尾签字栏将随数据下移" if block.footer_row else "")
+            if block.kind == "roster"
+            else f"共 {len(block.labels)} 行待填"
+        )
         + "。"
     )
-    if analysis.remembered:
+    if analysis.formulas:
         st.info(
-            "此表样上次已确认过字段对应关系，已自动套用；如有变化可在下表中修改。",
-            icon=":material/history:",
+            f"表样中有 {len(analysis.formulas)} 个公式单元格（如 {analysis.formulas[0]}），"
+            "生成时转为固定值或合计数，打开文件时不会计算或联网。",
+            icon=":material/function:",
         )
-    mapping, unconfirmed = _confirm_mapping(analysis)
+    if block.kind != "roster":
+        mapping, unconfirmed = {}, []
+        _show_counts(analysis)
+    else:
+        if analysis.remembered:
+            st.info(
+                "此表样上次已确认过字段对应关系，已自动套用；如有变化可在下表中修改。",
+                icon=":material/history:",
+            )
+        mapping, unconfirmed = _confirm_mapping(analysis)
     if unconfirmed:
         st.warning(
             f"还有 {len(unconfirmed)} 列待确认："
@@ -366,7 +379,11 @@ def fill_form(scope: Scope) -> None:
     ready = st.session_state.get("rf_result")
     if ready and ready[0] == key:
         run = ready[2]
-        st.success(f"已填入 {run.rows:,} 行，对应关系已记住，下次上传同一表样自动套用。")
+        done = "行" if block.kind == "roster" else "行统计数"
+        st.success(
+            f"已填入 {run.rows:,} {done}"
+            + ("，对应关系已记住，下次上传同一表样自动套用。" if block.kind == "roster" else "。")
+        )
         st.download_button(
             "下载填好的表样",
             ready[1],
@@ -375,6 +392,14 @@ def fill_form(scope: Scope) -> None:
             icon=":material/download:",
             key="rf_download",
         )
+
+
+def _show_counts(analysis: reports.FormAnalysis) -> None:
+    """How each category (or item) of a statistics table will be counted, and what stays blank."""
+    table = analysis.table
+    rows = [{"表头或项目": k, "统计口径": v} for k, v in table.understood.items()]
+    rows += [{"表头或项目": k, "统计口径": f"留空：{v}"} for k, v in table.blank.items()]
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
 
 
 _BLANK_CHOICE = "__blank__"
@@ -399,8 +424,7 @@ def _confirm_mapping(
     for i, col in enumerate(waiting):
         if i % 2 == 0:
             row = st.columns(2)
-        match = analysis.matches[col.key]
-        first = [c.field for c in match.candidates if c.field in analysis.choices]
+        first = analysis.options(col.key)
         options = [*first, _BLANK_CHOICE, *(k for k in analysis.choices if k not in first)]
         with row[i % 2]:
             chosen = st.selectbox(
