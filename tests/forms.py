@@ -42,7 +42,9 @@ def _header(ws, row: int, spec: Sequence[str | tuple[str, Sequence[str]]]) -> in
         if isinstance(item, tuple):
             parent, children = item
             ws.cell(row, c, parent)
-            ws.merge_cells(start_row=row, start_column=c, end_row=row, end_column=c + len(children) - 1)
+            ws.merge_cells(
+                start_row=row, start_column=c, end_row=row, end_column=c + len(children) - 1
+            )
             for i, child in enumerate(children):
                 ws.cell(row + 1, c + i, child)
             c += len(children)
@@ -174,10 +176,37 @@ def veteran_info() -> bytes:
 
 # 网格 人口信息采集表: census-style items, 70 columns across (more than a screen, or the old 60).
 CENSUS_ITEMS = (
-    "姓名 曾用名 性别 民族 出生日期 公民身份号码 与户主关系 户主姓名 户主身份证号 政治面貌 婚姻状况 "
-    "文化程度 宗教信仰 职业 工作单位 联系电话 户籍地址 现住址 籍贯 人口类型 来杭日期 居住证号 健康状况 "
-    "就业状况 父亲姓名 母亲姓名 配偶姓名 配偶身份证号 车牌号 微信号"
-).split()
+    "姓名",
+    "曾用名",
+    "性别",
+    "民族",
+    "出生日期",
+    "公民身份号码",
+    "与户主关系",
+    "户主姓名",
+    "户主身份证号",
+    "政治面貌",
+    "婚姻状况",
+    "文化程度",
+    "宗教信仰",
+    "职业",
+    "工作单位",
+    "联系电话",
+    "户籍地址",
+    "现住址",
+    "籍贯",
+    "人口类型",
+    "来杭日期",
+    "居住证号",
+    "健康状况",
+    "就业状况",
+    "父亲姓名",
+    "母亲姓名",
+    "配偶姓名",
+    "配偶身份证号",
+    "车牌号",
+    "微信号",
+)
 
 
 def census_wide(columns: int = 70) -> bytes:
