@@ -7,7 +7,7 @@ import io
 import pytest
 from test_pages import logged_in_app
 
-from yibiaotong import auth, db, jobs
+from yibiaotong import auth, db, jobs, reports
 
 
 def open_reports(username: str):
@@ -34,13 +34,22 @@ def test_leader_previews_a_roster_and_sees_the_row_count(use_fixture_db):
     at = open_reports("leader_zlk")
     at.text_input(key="rc_search").input("高龄津贴").run()
     assert at.selectbox(key="rc_code").value == "mz_elderly_allowance"
-    count = metric(at, "行数")
-    expected = db.fetch_value("ledger/count_residents")  # sanity: the district has people
-    assert expected and count.endswith("人")
+    with db.cursor() as cur:  # 80+ 户籍 residents of the street, counted by hand
+        expected, first_ids = cur.execute(
+            "select count(*), list(e.id_number order by e.grid_code) from resident e "
+            "join entity_tag et on et.entity_id = e.id and et.entity = 'resident' "
+            "join tag t on t.id = et.tag_id and t.code = 'elderly_80' "
+            "where e.status = 'active' and e.residence_type = '1' and starts_with(e.grid_code, $o)",
+            {"o": "330102009"},
+        ).fetchone()
+    assert expected > 0
+    assert metric(at, "行数") == f"{expected:,} 人"
     assert metric(at, "敏感信息") == "已脱敏"
     frame = at.dataframe[1].value
     assert list(frame.columns[:3]) == ["序号", "姓名", "性别"]
-    assert all("*" in v for v in frame["公民身份号码"])
+    assert len(frame) == min(expected, 20) and list(frame["序号"]) == list(range(1, len(frame) + 1))
+    masked = {f"{i[:6]}********{i[-4:]}" for i in first_ids}
+    assert set(frame["公民身份号码"]) <= masked
     assert not at.error
 
 
@@ -148,7 +157,17 @@ def test_admin_edits_a_template_and_saves_a_new_version(writable_db):
     at.selectbox(key="re_code").select("mz_tekun").run()
     assert not at.exception, at.exception
     assert at.text_input(key="re_mz_tekun_name").value == "特困人员救助供养名册"
-    assert any("预览前" in c.value for c in at.caption)
+    with db.cursor() as cur:  # 特困 residents of the district, counted by hand
+        expected = cur.execute(
+            "select count(*) from resident e join entity_tag et on et.entity_id = e.id "
+            "and et.entity = 'resident' join tag t on t.id = et.tag_id and t.code = 'tekun' "
+            "where e.status = 'active'"
+        ).fetchone()[0]
+    caption = next(c.value for c in at.caption if "预览前" in c.value)
+    assert caption == f"按当前设置共 {expected:,} 行，预览前 {min(expected, 20)} 行："
+    preview = at.dataframe[-2].value  # the last one is the version history
+    defn = reports.template(auth.scope_for("admin"), "mz_tekun")["definition"]
+    assert list(preview.columns) == ["序号", *(c["header"] for c in defn["columns"])]
     at.text_input(key="re_mz_tekun_name").input("特困人员救助供养名册（2026版）").run()
     at.button(key="re_mz_tekun_save").click().run()
     assert not at.exception, at.exception

@@ -237,13 +237,15 @@ def fill_form(
     masked: bool | None = None,
     form_name: str = "",
     remember: bool = True,
+    limit: int | None = None,
 ) -> tuple[bytes, RunResult]:
     """The template's data for the caller's scope written into a copy of the uploaded form.
 
     A roster takes `mapping` (column key → field code, derived name, `relation.field`, "seq" or
     None), the user-confirmed one, remembered for the next upload of the same form; a
     statistics table or indicator list is counted. The run is logged like a generated report.
-    Nothing is written anywhere until the whole workbook is built in memory.
+    Nothing is written anywhere until the whole workbook is built in memory. `limit` keeps only
+    the first rows of a roster (benchmarks).
     """
     row = template(scope, code)
     defn = row["definition"]
@@ -276,12 +278,12 @@ def fill_form(
         with db.cursor() as cur:
             cur.execute("begin transaction")
             try:
-                total = count(prepared, cur)
+                total = min(count(prepared, cur), limit or FILL_MAX_ROWS + 1)
                 if total > FILL_MAX_ROWS:
                     _fail(
                         f"共 {total:,} 行，超过套用表样的上限 {FILL_MAX_ROWS:,} 行，请缩小范围或直接生成标准报表"
                     )
-                rows = list(iter_rows(prepared, cur))
+                rows = list(iter_rows(prepared, cur, limit=limit))
             finally:
                 cur.execute("rollback")
         try:

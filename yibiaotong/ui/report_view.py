@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 import plotly.express as px
@@ -222,7 +225,8 @@ def batch(scope: Scope) -> None:
     blocked = [t for t in chosen if not t["runnable"]]
     minutes = sum(t["manual_minutes"] for t in runnable)
     st.caption(
-        f"将生成 {len(runnable)} 张报表，约节省人工 {minutes / 60:.1f} 小时"
+        f"将生成 {len(runnable)} 张报表，按模板估算人工约 {minutes / 60:.1f} 小时"
+        "（本报送期已生成过的不重复计入节省）"
         + (f"；{len(blocked)} 张因权限不能生成，将在压缩包的说明中列出" if blocked else "")
         + "。"
     )
@@ -375,10 +379,10 @@ def fill_form(scope: Scope) -> None:
         except (reports.ReportError, AccessDenied) as exc:
             st.error(str(exc))
             return
-        st.session_state["rf_result"] = (key, content, run)
+        st.session_state["rf_result"] = (key, _keep_file(content, "rf_file_path"), run)
     ready = st.session_state.get("rf_result")
     if ready and ready[0] == key:
-        run = ready[2]
+        run, path = ready[2], ready[1]
         done = "行" if block.kind == "roster" else "行统计数"
         st.success(
             f"已填入 {run.rows:,} {done}"
@@ -386,12 +390,25 @@ def fill_form(scope: Scope) -> None:
         )
         st.download_button(
             "下载填好的表样",
-            ready[1],
+            data=lambda: Path(path).read_bytes(),
             file_name=run.filename,
             mime=XLSX_MIME,
             icon=":material/download:",
             key="rf_download",
         )
+
+
+def _keep_file(content: bytes, key: str) -> str:
+    """Keep a produced file on disk for the download button (the session keeps only its path),
+    replacing this session's previous one."""
+    old = st.session_state.get(key)
+    if old:
+        Path(old).unlink(missing_ok=True)
+    handle, name = tempfile.mkstemp(prefix="yibiaotong-", suffix=".xlsx")
+    with os.fdopen(handle, "wb") as f:
+        f.write(content)
+    st.session_state[key] = name
+    return name
 
 
 def _show_counts(analysis: reports.FormAnalysis) -> None:
