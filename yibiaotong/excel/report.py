@@ -16,13 +16,22 @@ from typing import IO, Any
 
 from yibiaotong.excel.cells import (
     EXCEL_MAX_ROWS,
+    FORMULA_STARTS,
     as_text,
     display_width,
-    looks_like_formula,
     safe_text,
     sheet_title,
 )
-from yibiaotong.excel.sheet_stream import PrintSetup, Properties, SheetStream, Style
+from yibiaotong.excel.sheet_stream import (
+    PrintSetup,
+    Properties,
+    SheetStream,
+    Style,
+    blank_cell,
+    date_cell,
+    number_cell,
+    text_cell,
+)
 
 KINDS = ("text", "id", "int", "decimal", "money", "date")
 NUMERIC_KINDS = frozenset({"int", "decimal", "money"})
@@ -237,24 +246,26 @@ def _print_setup(
 
 
 def _data_cell(kind: str, ids: dict[str, int]):
-    """How one column turns a value into (value, style id): numbers stay numbers, dates stay
-    dates, everything else is text (formula-looking text quoted)."""
+    """How one column writes a value (the cell's XML for a reference): numbers stay numbers,
+    dates stay dates, everything else is text (formula-looking text quoted)."""
     plain = ids[f"data_{kind}"]
     text_id = ids["data_id" if kind == "id" else "data_text"]
-    quoted = ids["quoted"]
+    as_text_id, quoted = ids["data_text"], ids["quoted"]
     numeric = kind in NUMERIC_KINDS
 
-    def cell(value: Any) -> tuple[Any, int]:
+    def cell(ref: str, value: Any) -> str:
         if value is None or (isinstance(value, float) and value != value):
-            return None, plain
+            return blank_cell(ref, plain)
         if isinstance(value, bool):
-            return ("是" if value else "否"), ids["data_text"]
+            return text_cell(ref, as_text_id, "是" if value else "否")
         if numeric and isinstance(value, int | float | Decimal):
-            return value, plain
-        if kind == "date" and isinstance(value, date):
-            return value, plain
-        text = safe_text(as_text(value) if isinstance(value, date) else value)
-        return text, (quoted if looks_like_formula(text) else text_id)
+            return number_cell(ref, plain, value)
+        if isinstance(value, date):
+            if kind == "date":
+                return date_cell(ref, plain, value)
+            value = as_text(value)
+        text = value if isinstance(value, str) else str(value)
+        return text_cell(ref, quoted if text[:1] in FORMULA_STARTS else text_id, text)
 
     return cell
 
@@ -328,14 +339,16 @@ def _write(form: _Form, header: tuple[int, int], sample, iterator) -> FormResult
     offset = 1 if layout.seq else 0
     cell_of = [_data_cell(c.kind, form.id) for c in layout.columns]
     width = len(cell_of)
-    seq_id = form.id["seq"]
+    letters = sheet.letters(width + offset)
+    columns = list(zip(letters[offset:], cell_of, strict=True))
+    seq_letter, seq_id = letters[0], form.id["seq"]
     summed = [i for i, c in enumerate(layout.columns) if c.total]
     grouping = layout.group_index
     totals: dict[int, float] = {}
     sub_sums: dict[int, float] = {}
     count = sub_count = 0
     group_key: Any = object()
-    write = sheet.row
+    write = sheet.cells_row
     for source in (sample, iterator):
         for row in source:
             if grouping is not None:
@@ -355,13 +368,13 @@ def _write(form: _Form, header: tuple[int, int], sample, iterator) -> FormResult
                 raise FormError(
                     f"报表超过 Excel 单个工作表的上限（{EXCEL_MAX_ROWS:,} 行），请缩小范围"
                 )
-            pairs = [cell_of[i](row[i] if i < len(row) else None) for i in range(width)]
-            values = [v for v, _ in pairs]
-            ids = [s for _, s in pairs]
+            n = str(sheet.rows + 1)
+            if len(row) < width:
+                row = [*row, *([None] * (width - len(row)))]
+            cells = "".join([cell(letter + n, row[i]) for i, (letter, cell) in enumerate(columns)])
             if offset:
-                values.insert(0, count)
-                ids.insert(0, seq_id)
-            write(values, ids)
+                cells = number_cell(seq_letter + n, seq_id, count) + cells
+            write(cells)
             for i in summed:
                 v = row[i] if i < len(row) else None
                 if isinstance(v, int | float | Decimal) and not isinstance(v, bool):

@@ -28,7 +28,6 @@ _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _EPOCH = date(1899, 12, 30)
-_NEEDS_ESCAPE = re.compile(r"[&<>]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _FLUSH_ROWS = 500
 
@@ -77,13 +76,35 @@ def _attr(value: Any) -> str:
     return escape(safe_text(value), {'"': "&quot;"})
 
 
+_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _text(value: str) -> str:
     """Inline-string content: control characters dropped, markup escaped, spaces kept."""
-    if _CONTROL.search(value):
-        value = _CONTROL.sub("", value)
-    if _NEEDS_ESCAPE.search(value):
-        value = escape(value)
+    if _SPECIAL.search(value):
+        value = escape(_CONTROL.sub("", value))
     return value
+
+
+# One cell's XML, for callers that write rows cell by cell (the fast path of report rows).
+def text_cell(ref: str, style: int, text: str) -> str:
+    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{_text(text)}</t></is></c>'
+
+
+def number_cell(ref: str, style: int, value: int | float | Decimal) -> str:
+    return f'<c r="{ref}" s="{style}"><v>{value}</v></c>'
+
+
+def date_cell(ref: str, style: int, day: date) -> str:
+    if isinstance(day, datetime):
+        serial: float = (day - datetime(1899, 12, 30)).total_seconds() / 86400
+    else:
+        serial = day.toordinal() - _EPOCH.toordinal()
+    return f'<c r="{ref}" s="{style}"><v>{serial}</v></c>'
+
+
+def blank_cell(ref: str, style: int) -> str:
+    return f'<c r="{ref}" s="{style}"/>'
 
 
 class SheetStream:
@@ -148,27 +169,16 @@ class SheetStream:
         parts = [f'<row r="{n}" ht="{height}" customHeight="1">' if height else f'<row r="{n}">']
         for col, (value, style) in enumerate(zip(values, styles, strict=True)):
             ref = letter(col) + n
-            if value is None:
-                parts.append(f'<c r="{ref}" s="{style}"/>')
+            if value is None or (isinstance(value, float) and value != value):
+                parts.append(blank_cell(ref, style))
             elif isinstance(value, str):
-                parts.append(
-                    f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">'
-                    f"{_text(value)}</t></is></c>"
-                )
+                parts.append(text_cell(ref, style, value))
             elif isinstance(value, bool):
-                parts.append(
-                    f'<c r="{ref}" s="{style}" t="inlineStr"><is><t>{"是" if value else "否"}'
-                    "</t></is></c>"
-                )
+                parts.append(text_cell(ref, style, "是" if value else "否"))
             elif isinstance(value, int | float | Decimal):
-                parts.append(f'<c r="{ref}" s="{style}"><v>{value}</v></c>')
+                parts.append(number_cell(ref, style, value))
             elif isinstance(value, date):
-                serial = (
-                    value.toordinal() - _EPOCH.toordinal()
-                    if not isinstance(value, datetime)
-                    else (value - datetime(1899, 12, 30)).total_seconds() / 86400
-                )
-                parts.append(f'<c r="{ref}" s="{style}"><v>{serial}</v></c>')
+                parts.append(date_cell(ref, style, value))
             else:
                 raise TypeError(f"cannot write {type(value).__name__} to a cell")
         parts.append("</row>")
@@ -176,6 +186,24 @@ class SheetStream:
         if len(self._pending) >= _FLUSH_ROWS:
             self._flush()
         return self.rows
+
+    def letters(self, count: int) -> list[str]:
+        """The letters of the first `count` columns."""
+        self.letter(count - 1)
+        return self._letters[:count]
+
+    def cells_row(self, cells: str, *, height: float | None = None) -> int:
+        """Append a row of ready cell XML (text_cell, number_cell …) whose references name the
+        row this returns: rows + 1."""
+        if self._sheet is None:
+            self._open_sheet()
+        self.rows += 1
+        n = self.rows
+        head = f'<row r="{n}" ht="{height}" customHeight="1">' if height else f'<row r="{n}">'
+        self._pending.append(f"{head}{cells}</row>")
+        if len(self._pending) >= _FLUSH_ROWS:
+            self._flush()
+        return n
 
     def merge(self, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
         """Merge a range (1-based rows, 0-based columns); a single cell is left alone."""

@@ -36,12 +36,11 @@ def _allowance(age: int | None, bands: Sequence[tuple[int, float]]) -> float | N
     return amount
 
 
-def _related(cur, prepared: Prepared, records: Sequence[dict]) -> tuple[dict, dict]:
+def _related(cur, prepared: Prepared, ids: Sequence[int]) -> tuple[dict, dict]:
     """For a batch with columns about other people: row id → {relation: person id}, and those
     people (residents inside the caller's unit only) by id."""
     if not any(c.source == "related" for c in prepared.columns):
         return {}, {}
-    ids = [r["id"] for r in records]
     if prepared.template["definition"]["entity"] == "resident":
         links = {
             p["id"]: {
@@ -68,64 +67,89 @@ def _mask(column, value: Any) -> Any:
     return masking.mask_value("code" if column.ref.code_list else column.ref.data_type, value)
 
 
-def _getters(prepared, households, parents, occupants, links, people, orgs, code_names):
-    """One function per column turning a fetched record into the value shown."""
+class _Batch:
+    """One fetched batch of rows (tuples) and what its derived and related columns look up."""
+
+    def __init__(self, prepared: Prepared, cur, names: Sequence[str], rows: Sequence[tuple]):
+        self.pos = {name: i for i, name in enumerate(names)}
+        entity = prepared.template["definition"]["entity"]
+        wanted = {c.key for c in prepared.columns if c.source == "derived"}
+        own = self.column("household_id" if entity == "resident" else "id")
+        ids = [r[self.pos["id"]] for r in rows]
+        self.households: dict[int, dict] = {}
+        self.parents: dict[int, str] = {}
+        self.occupants: dict[int, int] = {}
+        if wanted & {"household_no", "head_name", "member_count"}:
+            found = db.run_ids(cur, "reports/household_info", [own(r) for r in rows])
+            self.households = {h["id"]: h for h in found}
+        if wanted & {"mother_name", "father_name"}:
+            mother, father = self.column("mother_id"), self.column("father_id")
+            parent_ids = [mother(r) for r in rows] + [father(r) for r in rows]
+            found = db.run_ids(cur, "tag_query/resident_names", parent_ids)
+            self.parents = {p["id"]: p["name"] for p in found}
+        if "occupant_count" in wanted:
+            found = db.run_ids(cur, "reports/house_occupants", ids)
+            self.occupants = {h["house_id"]: h["occupants"] for h in found}
+        self.links, self.people = _related(cur, prepared, ids)
+
+    def column(self, name: str):
+        """A function reading one fetched column of a row (None when it was not fetched)."""
+        i = self.pos.get(name)
+        return (lambda r: r[i]) if i is not None else (lambda r: None)
+
+
+def _getters(prepared: Prepared, batch: _Batch, orgs, code_names):
+    """One function per column turning a fetched row into the value shown, then the group key."""
     entity = prepared.template["definition"]["entity"]
     today = prepared.as_of
     masked = prepared.masked
-    own_household = "household_id" if entity == "resident" else "id"
+    col = batch.column
+    row_id, grid, born = col("id"), col("grid_code"), col("birth_date")
+    own_household = col("household_id" if entity == "resident" else "id")
 
     def household(key):
-        return lambda r: (households.get(r.get(own_household)) or {}).get(key)
+        return lambda r: (batch.households.get(own_household(r)) or {}).get(key)
+
+    def shown(c, value):
+        if value is None:
+            return None
+        names = code_names.get(c.key) if c.ref is not None and c.ref.code_list else None
+        if names is not None:
+            value = names.get(str(value), value)
+        return _mask(c, value) if c.sensitive and masked else value
 
     def field(c):
-        names = code_names.get(c.key) if c.ref.code_list else None
-        hide = c.sensitive and masked
-
-        def get(r):
-            value = r.get(c.key)
-            if value is None:
-                return None
-            if names is not None:
-                value = names.get(str(value), value)
-            return _mask(c, value) if hide else value
-
-        return get
+        read = col(c.key)
+        if not (c.ref.code_list or (c.sensitive and masked)):
+            return read
+        return lambda r: shown(c, read(r))
 
     def related(c):
-        names = code_names.get(c.key) if c.ref is not None and c.ref.code_list else None
-        hide = c.sensitive and masked
+        def person(r):
+            return batch.people.get((batch.links.get(row_id(r)) or {}).get(c.relation))
 
-        def get(r):
-            person = people.get((links.get(r["id"]) or {}).get(c.relation))
-            if person is None:
-                return None
-            if c.key == "age":
-                return conditions.age_on(person.get("birth_date"), today)
-            value = person.get(c.key)
-            if value is None:
-                return None
-            if names is not None:
-                value = names.get(str(value), value)
-            return _mask(c, value) if hide else value
+        if c.key == "age":
+            return lambda r: conditions.age_on((person(r) or {}).get("birth_date"), today)
+        return lambda r: shown(c, (person(r) or {}).get(c.key))
 
-        return get
+    def unit(length):
+        return lambda r: orgs.get((grid(r) or "")[:length])
 
     derived = {
-        "age": lambda c: lambda r: conditions.age_on(r.get("birth_date"), today),
-        "street": lambda c: lambda r: orgs.get((r["grid_code"] or "")[:9]),
-        "community": lambda c: lambda r: orgs.get((r["grid_code"] or "")[:12]),
-        "grid": lambda c: lambda r: orgs.get(r["grid_code"] or ""),
+        "age": lambda c: lambda r: conditions.age_on(born(r), today),
+        "street": lambda c: unit(9),
+        "community": lambda c: unit(12),
+        "grid": lambda c: unit(15),
         "household_no": lambda c: household("household_no"),
         "head_name": lambda c: household("head_name"),
         "member_count": lambda c: household("members"),
-        "mother_name": lambda c: lambda r: parents.get(r.get("mother_id")),
-        "father_name": lambda c: lambda r: parents.get(r.get("father_id")),
-        "childcare_subsidy": lambda c: lambda r: tag_query.subsidy_for(r.get("birth_order")),
+        "mother_name": lambda c: lambda r: batch.parents.get(col("mother_id")(r)),
+        "father_name": lambda c: lambda r: batch.parents.get(col("father_id")(r)),
+        "childcare_subsidy": lambda c: lambda r: tag_query.subsidy_for(col("birth_order")(r)),
         "elderly_allowance": lambda c: (
-            lambda r: _allowance(conditions.age_on(r.get("birth_date"), today), c.bands)
+            lambda r: _allowance(conditions.age_on(born(r), today), c.bands)
         ),
-        "occupant_count": lambda c: lambda r: occupants.get(r["id"], 0),
+        "occupant_count": lambda c: lambda r: batch.occupants.get(row_id(r), 0),
     }
     out = []
     for c in prepared.columns:
@@ -139,7 +163,7 @@ def _getters(prepared, households, parents, occupants, links, people, orgs, code
             out.append(lambda r: None)
     level = LEVELS.get(prepared.group_by or "", 0)
     out.append(
-        (lambda r: orgs.get((r["grid_code"] or "")[:level], (r["grid_code"] or "")[:level]))
+        (lambda r: orgs.get((grid(r) or "")[:level], (grid(r) or "")[:level]))
         if level
         else (lambda r: None)
     )
@@ -150,33 +174,13 @@ def _present_batch(
     prepared: Prepared,
     cur: duckdb.DuckDBPyConnection,
     names: Sequence[str],
-    batch: Sequence[tuple],
+    rows: Sequence[tuple],
     orgs: Mapping[str, str],
     code_names: Mapping[str, Mapping[str, str]],
 ) -> Iterator[list[Any]]:
     """Display rows (one value per column, then the group key) for one fetched batch."""
-    entity = prepared.template["definition"]["entity"]
-    records = [dict(zip(names, row, strict=True)) for row in batch]
-    wanted = {c.key for c in prepared.columns if c.source == "derived"}
-    households: dict[int, dict] = {}
-    parents: dict[int, str] = {}
-    occupants: dict[int, int] = {}
-    if wanted & {"household_no", "head_name", "member_count"}:
-        key = "household_id" if entity == "resident" else "id"
-        households = {
-            h["id"]: h for h in db.run_ids(cur, "reports/household_info", [r[key] for r in records])
-        }
-    if wanted & {"mother_name", "father_name"}:
-        ids = [r.get("mother_id") for r in records] + [r.get("father_id") for r in records]
-        parents = {p["id"]: p["name"] for p in db.run_ids(cur, "tag_query/resident_names", ids)}
-    if "occupant_count" in wanted:
-        occupants = {
-            h["house_id"]: h["occupants"]
-            for h in db.run_ids(cur, "reports/house_occupants", [r["id"] for r in records])
-        }
-    links, people = _related(cur, prepared, records)
-    getters = _getters(prepared, households, parents, occupants, links, people, orgs, code_names)
-    for r in records:
+    getters = _getters(prepared, _Batch(prepared, cur, names, rows), orgs, code_names)
+    for r in rows:
         yield [get(r) for get in getters]
 
 
