@@ -137,6 +137,7 @@ def _table(rows: list[dict]) -> None:
             "提交时间": st.column_config.DatetimeColumn("提交时间", format="MM-DD HH:mm:ss"),
         },
         hide_index=True,
+        placeholder="",
     )
 
 

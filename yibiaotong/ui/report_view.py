@@ -106,7 +106,7 @@ def catalogue(scope: Scope) -> None:
             "版本": [t["version"] for t in found],
         }
     )
-    st.dataframe(table, hide_index=True, height=min(38 + 35 * len(found), 280))
+    st.dataframe(table, hide_index=True, height=min(38 + 35 * len(found), 280), placeholder="")
     by_code = {t["code"]: t for t in found}
     if st.session_state.get("rc_code") not in by_code:
         st.session_state["rc_code"] = found[0]["code"]
@@ -180,7 +180,7 @@ def report_card(scope: Scope, t: dict) -> None:
             st.info("当前范围内没有符合条件的记录；仍可下载只有表头的空表。")
         else:
             st.caption(f"预览前 {len(frame)} 行（共 {total:,} 行）")
-            st.dataframe(frame, hide_index=True)
+            st.dataframe(frame, hide_index=True, placeholder="")
         prepared_name = reports.filename(
             reports.prepare(scope, t["code"], org, masked=bool(masked))
         )
@@ -283,6 +283,7 @@ def run_log(scope: Scope) -> None:
             "生成时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
             "耗时（秒）": st.column_config.NumberColumn(format="%.2f"),
         },
+        placeholder="",
     )
 
 
@@ -416,7 +417,7 @@ def _show_counts(analysis: reports.FormAnalysis) -> None:
     table = analysis.table
     rows = [{"表头或项目": k, "统计口径": v} for k, v in table.understood.items()]
     rows += [{"表头或项目": k, "统计口径": f"留空：{v}"} for k, v in table.blank.items()]
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, placeholder="")
 
 
 _BLANK_CHOICE = "__blank__"
@@ -482,6 +483,7 @@ def _confirm_mapping(
             "说明": st.column_config.TextColumn(width="large"),
         },
         key=f"rf_map_{block.signature}",
+        placeholder="",
     )
     for col, value in zip(settled, edited["对应字段"], strict=True):
         mapping[col.key] = reverse.get(value)
