@@ -254,6 +254,8 @@ def _data_cell(kind: str, ids: dict[str, int]):
     numeric = kind in NUMERIC_KINDS
 
     def cell(ref: str, value: Any) -> str:
+        if type(value) is str:  # most cells: the quickest test first
+            return text_cell(ref, quoted if value[:1] in FORMULA_STARTS else text_id, value)
         if value is None or (isinstance(value, float) and value != value):
             return blank_cell(ref, plain)
         if isinstance(value, bool):
