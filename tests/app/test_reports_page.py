@@ -89,21 +89,13 @@ def test_batch_zip_runs_as_a_job_and_offers_its_download(writable_db):
 
 
 @pytest.fixture(scope="module")
-def runs_db(fixture_db, tmp_path_factory):
+def runs_db(module_db):
     """A copy of the fixture district where each role has produced reports, some twice."""
     import os
-    import shutil
 
     from yibiaotong import auth, reports
 
-    os.environ["YIBIAOTONG_DB"] = str(fixture_db)
-    with db.cursor() as cur:
-        cur.execute("checkpoint")
-    db.close_all()
-    path = tmp_path_factory.mktemp("runs") / "runs.duckdb"
-    shutil.copy(fixture_db, path)
-    shutil.copy(fixture_db.with_suffix(".cookie_key"), path.with_suffix(".cookie_key"))
-    os.environ["YIBIAOTONG_DB"] = str(path)
+    os.environ["YIBIAOTONG_DB"] = str(module_db)
     for username, codes in (
         ("leader_zlk", ["zz_party_members", "zz_party_members", "ga_floating"]),
         ("weijian", ["wj_newborn", "wj_newborn", "wj_childcare_subsidy"]),
@@ -112,10 +104,7 @@ def runs_db(fixture_db, tmp_path_factory):
         scope = auth.scope_for(username)
         for code in codes:
             reports.generate(scope, code, io.BytesIO())
-    db.close_all()
-    yield path
-    db.close_all()
-    os.environ["YIBIAOTONG_DB"] = str(fixture_db)
+    return module_db
 
 
 def _expected_savings(username: str) -> tuple[int, float]:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import duckdb
 import openpyxl
 import pytest
 from browser_helpers import DESKTOP, SCREENSHOTS, login, open_app, shot, wait_for_app
 from playwright.sync_api import expect
 
+from tests import render
+
 pytestmark = pytest.mark.e2e
 PASSWORD = "Demo@2026"
-LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
-PDFTOPPM = shutil.which("pdftoppm")
 
 
 def elderly_in_street(db_path, street: str) -> int:
@@ -32,42 +29,10 @@ def elderly_in_street(db_path, street: str) -> int:
         con.close()
 
 
-def render_first_page(xlsx, out_dir) -> tuple:
-    """LibreOffice → PDF → PNG of page 1 (what a clerk would print)."""
-    subprocess.run(
-        [LIBREOFFICE, "--headless", "--convert-to", "pdf", "--outdir", str(out_dir), str(xlsx)],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    pdf = out_dir / (xlsx.stem + ".pdf")
-    png_stem = SCREENSHOTS / "report-allowance-page1"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            PDFTOPPM,
-            "-png",
-            "-r",
-            "80",
-            "-f",
-            "1",
-            "-l",
-            "1",
-            "-singlefile",
-            str(pdf),
-            str(png_stem),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return pdf, png_stem.with_suffix(".png")
-
-
 def test_leader_downloads_a_report_that_prints_like_the_paper_form(
     server, e2e_db_template, context_factory, tmp_path
 ):
-    assert LIBREOFFICE and PDFTOPPM, "make test installs libreoffice-calc and poppler-utils"
+    assert render.SOFFICE and render.PDFTOPPM, render.MISSING
     expected = elderly_in_street(e2e_db_template, "闸弄口街道")
     assert expected > 0
     context = context_factory(DESKTOP)
@@ -108,15 +73,11 @@ def test_leader_downloads_a_report_that_prints_like_the_paper_form(
     expect(page.get_by_test_id("stMetricValue").nth(2)).to_have_text("1 张")
     shot(page, "reports-runs")
 
-    pdf, png = render_first_page(target, tmp_path)
+    pdf = render.to_pdf(target, tmp_path)
+    png = render.first_page_png(pdf, SCREENSHOTS / "report-allowance-page1.png")
     assert pdf.stat().st_size > 10_000
     assert png.stat().st_size > 20_000
-    text = subprocess.run(
-        ["pdftotext", "-f", "1", "-l", "1", "-layout", str(pdf), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    text = render.pdf_text(pdf, "-f", "1", "-l", "1", "-layout")
     for words in ("高龄津贴发放花名册", "填报单位", "序号", "公民身份号码", "第 1 页"):
         assert words in text
 

@@ -4,17 +4,14 @@ tables, indicator lists and print — each checked against the ledger read anoth
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
-import subprocess
 import zipfile
 from datetime import date
 
 import openpyxl
 import pytest
 
-from tests import forms
+from tests import forms, render
 from yibiaotong import auth, catalog, conditions, db, reports
 from yibiaotong.scope import Scope
 
@@ -22,24 +19,10 @@ STREET = "330102009"
 ARTIFACTS = __import__("pathlib").Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
-@pytest.fixture(scope="module")
-def forms_db(fixture_db, tmp_path_factory):
-    os.environ["YIBIAOTONG_DB"] = str(fixture_db)
-    with db.cursor() as cur:
-        cur.execute("checkpoint")
-    db.close_all()
-    path = tmp_path_factory.mktemp("forms") / "forms.duckdb"
-    shutil.copy(fixture_db, path)
-    shutil.copy(fixture_db.with_suffix(".cookie_key"), path.with_suffix(".cookie_key"))
-    yield path
-    db.close_all()
-    os.environ["YIBIAOTONG_DB"] = str(fixture_db)
-
-
 @pytest.fixture
-def own_db(forms_db, monkeypatch):
-    monkeypatch.setenv("YIBIAOTONG_DB", str(forms_db))
-    return forms_db
+def own_db(module_db, monkeypatch):
+    monkeypatch.setenv("YIBIAOTONG_DB", str(module_db))
+    return module_db
 
 
 @pytest.fixture
@@ -370,39 +353,9 @@ def test_department_staff_fill_only_the_fields_their_template_shows(own_db):
 
 
 def _pdf_text(xlsx, out_dir, png_name: str) -> str:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    assert soffice and shutil.which("pdftotext"), (
-        "make test installs libreoffice-calc and poppler-utils"
-    )
-    subprocess.run(
-        [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(out_dir), str(xlsx)],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    pdf = out_dir / (xlsx.stem + ".pdf")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            "pdftoppm",
-            "-png",
-            "-r",
-            "80",
-            "-f",
-            "1",
-            "-l",
-            "1",
-            "-singlefile",
-            str(pdf),
-            str(ARTIFACTS / png_name),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return subprocess.run(
-        ["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True
-    ).stdout
+    pdf = render.to_pdf(xlsx, out_dir)
+    render.first_page_png(pdf, ARTIFACTS / f"{png_name}.png")
+    return render.pdf_text(pdf, "-raw")
 
 
 def test_a_filled_form_prints_every_value_in_full(admin, tmp_path):

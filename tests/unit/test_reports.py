@@ -95,25 +95,10 @@ def header_texts(ws, first: int, last: int) -> list[str]:
     return [c.value for row in ws.iter_rows(min_row=first, max_row=last) for c in row if c.value]
 
 
-@pytest.fixture(scope="module")
-def reports_db(fixture_db, tmp_path_factory):
-    """One copy of the fixture district for this module: runs and access logs stay out of it."""
-    os.environ["YIBIAOTONG_DB"] = str(fixture_db)
-    with db.cursor() as cur:
-        cur.execute("checkpoint")
-    db.close_all()
-    path = tmp_path_factory.mktemp("reports") / "reports.duckdb"
-    shutil.copy(fixture_db, path)
-    shutil.copy(fixture_db.with_suffix(".cookie_key"), path.with_suffix(".cookie_key"))
-    yield path
-    db.close_all()
-    os.environ["YIBIAOTONG_DB"] = str(fixture_db)
-
-
 @pytest.fixture
-def own_db(reports_db, monkeypatch):
-    monkeypatch.setenv("YIBIAOTONG_DB", str(reports_db))
-    return reports_db
+def own_db(module_db, monkeypatch):
+    monkeypatch.setenv("YIBIAOTONG_DB", str(module_db))
+    return module_db
 
 
 @pytest.fixture

@@ -233,10 +233,10 @@ def plan_table(
                 out.values[(r, column.col)] = sum(counted.get(code, 0) for code in rows.values())
         out.rows = len(rows) + len(totals) if out.understood else 0
     if not out.values:
-        what = block.kind_name
         unread = "、".join(list(out.blank)[:6])
         raise ReportError(
-            f"这是一张{what}，其中的表头或项目（{unread}）在台账中找不到可统计的口径，无法自动填写。"
-            "可改用名册类表样，或请区数据局管理员配置统计表模板。"
+            f"这是一张{block.kind_name}。按所选报表的对象（{catalog.ENTITY_NAMES[entity]}）统计，"
+            f"其中的表头或项目（{unread}）在台账中找不到可统计的口径，无法自动填写。"
+            "请确认所选报表的对象与表样一致；需要敏感信息查看权限的人群不能统计。"
         )
     return out

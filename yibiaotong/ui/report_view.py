@@ -293,7 +293,11 @@ def fill_form(scope: Scope) -> None:
         "上传部门下发的空白 Excel 表样（.xlsx）：名册按行填入每个人（户主、父母、配偶等他人信息取自台账中关联的人），"
         "统计表、指标表按单位和类别计数填写。标题、表头、合并单元格和签字栏原样保留，公式转为固定值。"
     )
-    usable = [t for t in reports.templates(scope) if t["runnable"]]
+    # Rosters of residents first: most departments' forms list people.
+    usable = sorted(
+        (t for t in reports.templates(scope) if t["runnable"]),
+        key=lambda t: (t["kind"] != "list", t["entity"] != "resident"),
+    )
     if not usable:
         st.info("没有可用的报表模板。")
         return
