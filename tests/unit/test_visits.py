@@ -51,6 +51,21 @@ def _household_with(worker, campaign_id, at_least=2) -> dict:
         page += 1
 
 
+def _save(worker, cid, visit, *edits, outcome="visited", **more) -> int:
+    """Save one household at the version it was opened with."""
+    return visits.save_visit(
+        worker, cid, visit["entity_id"], visit["version"], outcome, edits=list(edits), **more
+    )
+
+
+def _tick(member, fields) -> RecordEdit:
+    return RecordEdit("resident", member["id"], member["version"], tuple(fields))
+
+
+def _fill(member, **values) -> RecordEdit:
+    return RecordEdit("resident", member["id"], member["version"], (), values)
+
+
 def test_a_campaign_has_one_task_per_active_household_assigned_to_the_grids_worker(street):
     s, cid = street
     expected = _sql(
@@ -134,14 +149,7 @@ def test_a_confirmation_stamps_without_changing_the_value(street):
     filled = [f["code"] for f in member["fields"] if not f["missing"]][:3]
     before = _sql("select * from resident where id = $i", i=member["id"])
     logged = _sql("select count(*) from change_log")[0][0]
-    visits.save_visit(
-        worker,
-        cid,
-        visit["entity_id"],
-        visit["version"],
-        "visited",
-        edits=[RecordEdit("resident", member["id"], member["version"], tuple(filled))],
-    )
+    _save(worker, cid, visit, _tick(member, filled))
     assert _sql("select * from resident where id = $i", i=member["id"]) == before
     assert _sql("select count(*) from change_log")[0][0] == logged
     stamps = _sql(
@@ -162,20 +170,8 @@ def test_a_correction_changes_the_value_with_source_and_campaign_in_change_log(s
     visit = _household_with(worker, cid)
     member = visit["records"][0]
     old = _sql("select phone from resident where id = $i", i=member["id"])[0][0]
-    visits.save_visit(
-        worker,
-        cid,
-        visit["entity_id"],
-        visit["version"],
-        "visited",
-        edits=[
-            RecordEdit(
-                "resident",
-                member["id"],
-                member["version"],
-                values={"resident_phone": "13900001111", "resident_wechat": "wx_2026"},
-            )
-        ],
+    _save(
+        worker, cid, visit, _fill(member, resident_phone="13900001111", resident_wechat="wx_2026")
     )
     assert _sql("select phone, version from resident where id = $i", i=member["id"]) == [
         ("13900001111", member["version"] + 1)
@@ -213,18 +209,12 @@ def test_a_value_failing_its_validator_writes_nothing(street):
     tables = "select (select count(*) from change_log), (select count(*) from field_provenance)"
     before = _sql(tables)
     with pytest.raises(ledger.ValidationFailed, match="联系电话"):
-        visits.save_visit(
+        _save(
             worker,
             cid,
-            visit["entity_id"],
-            visit["version"],
-            "visited",
-            edits=[
-                RecordEdit("resident", first["id"], first["version"], ("resident_education",)),
-                RecordEdit(
-                    "resident", second["id"], second["version"], (), {"resident_phone": "12"}
-                ),
-            ],
+            visit,
+            _tick(first, ["resident_education"]),
+            _fill(second, resident_phone="12"),
         )
     assert _sql(tables) == before
     assert visits.open_visit(worker, cid, visit["entity_id"])["outcome"] == "pending"
@@ -235,29 +225,9 @@ def test_a_second_save_from_another_phone_is_refused_and_shown(street):
     worker = s["sw_tianxian"]
     visit = _household_with(worker, cid)
     member = visit["records"][0]
-    visits.save_visit(
-        worker,
-        cid,
-        visit["entity_id"],
-        visit["version"],
-        "visited",
-        edits=[
-            RecordEdit("resident", member["id"], member["version"], (), {"resident_wechat": "a1"})
-        ],
-    )
+    _save(worker, cid, visit, _fill(member, resident_wechat="a1"))
     with pytest.raises(visits.StaleVisit, match="毛社工"):
-        visits.save_visit(
-            worker,
-            cid,
-            visit["entity_id"],
-            visit["version"],
-            "visited",
-            edits=[
-                RecordEdit(
-                    "resident", member["id"], member["version"], (), {"resident_wechat": "b2"}
-                )
-            ],
-        )
+        _save(worker, cid, visit, _fill(member, resident_wechat="b2"))
     assert _sql("select attrs->>'resident_wechat' from resident where id = $i", i=member["id"]) == [
         ("a1",)
     ]
@@ -269,12 +239,10 @@ def test_newborn_and_departure_go_through_the_life_events_in_the_same_batch(stre
     visit = _household_with(worker, cid, at_least=3)
     leaving = next(r for r in visit["records"] if not r["is_head"])
     born = date.today().replace(day=1)
-    visits.save_visit(
+    _save(
         worker,
         cid,
-        visit["entity_id"],
-        visit["version"],
-        "visited",
+        visit,
         newcomers=[Newcomer("测新生", "2", born)],
         departures=[Departure(leaving["id"], "moved_out", date.today(), "宁波市")],
     )
@@ -306,17 +274,11 @@ def test_a_failing_life_event_undoes_the_whole_save(street):
     member = visit["records"][0]
     logged = _sql("select count(*) from change_log")[0][0]
     with pytest.raises(ledger.LedgerError, match="一周岁以内"):
-        visits.save_visit(
+        _save(
             worker,
             cid,
-            visit["entity_id"],
-            visit["version"],
-            "visited",
-            edits=[
-                RecordEdit(
-                    "resident", member["id"], member["version"], (), {"resident_wechat": "x"}
-                )
-            ],
+            visit,
+            _fill(member, resident_wechat="x"),
             newcomers=[Newcomer("测太老", "1", date(2000, 1, 1))],
         )
     assert _sql("select count(*) from change_log")[0][0] == logged
@@ -353,25 +315,13 @@ def test_a_worker_cannot_see_or_save_another_grids_tasks_even_with_crafted_ids(s
     # My own task, but a member of another grid's household slipped into the edits.
     stranger = foreign["records"][0]
     with pytest.raises(AccessDenied, match="不属于该走访任务"):
-        visits.save_visit(
-            grid_worker,
-            cid,
-            own["entity_id"],
-            own["version"],
-            "visited",
-            edits=[
-                RecordEdit(
-                    "resident", stranger["id"], stranger["version"], (), {"resident_wechat": "x"}
-                )
-            ],
-        )
+        _save(grid_worker, cid, own, _fill(stranger, resident_wechat="x"))
     with pytest.raises(AccessDenied, match="不是该户在册成员"):
-        visits.save_visit(
+        _save(
             grid_worker,
             cid,
-            own["entity_id"],
-            own["version"],
-            "moved_away",
+            own,
+            outcome="moved_away",
             departures=[Departure(stranger["id"], "moved_out", date.today(), "上海")],
         )
     with pytest.raises(AccessDenied):
@@ -452,14 +402,7 @@ def test_freshness_is_the_share_of_values_verified_this_year(street):
     visit = _household_with(worker, cid)
     member = visit["records"][0]
     filled = [f["code"] for f in member["fields"] if not f["missing"]]
-    visits.save_visit(
-        worker,
-        cid,
-        visit["entity_id"],
-        visit["version"],
-        "visited",
-        edits=[RecordEdit("resident", member["id"], member["version"], tuple(filled))],
-    )
+    _save(worker, cid, visit, _tick(member, filled))
     after = visits.freshness(s["leader_zlk"], STREET)
     assert after["verified"] == before["verified"] + len(filled)
     columns = [f["column_name"] for f in ledger.fields("resident") if f["column_name"]]
@@ -478,17 +421,7 @@ def test_closing_freezes_the_tasks_and_the_summary_counts_them(street):
     worker = s["sw_tianxian"]
     visit = _household_with(worker, cid)
     member = visit["records"][0]
-    visits.save_visit(
-        worker,
-        cid,
-        visit["entity_id"],
-        visit["version"],
-        "visited",
-        edits=[
-            RecordEdit("resident", member["id"], member["version"], (), {"resident_wechat": "z"})
-        ],
-        minutes=7,
-    )
+    _save(worker, cid, visit, _fill(member, resident_wechat="z"), minutes=7)
     with pytest.raises(AccessDenied):
         visits.close_campaign(worker, cid)
     visits.close_campaign(s["leader_zlk"], cid)
