@@ -572,6 +572,7 @@ def record_work(cur, scope, campaign_id, task_entity_id, grid_code, log, batch_i
     """Inside the caller's transaction: what a visit did to each field (rows of
     (entity, id, field, action, old, new)) for progress, and the verification stamps of every
     field it confirmed, corrected or filled."""
+    _require(scope, VISITORS, "走访采集")
     if not log:
         return
     db.run(

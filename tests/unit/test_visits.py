@@ -332,6 +332,8 @@ def test_a_worker_cannot_see_or_save_another_grids_tasks_even_with_crafted_ids(s
     for role in ("leader_zlk", "admin"):
         with pytest.raises(AccessDenied):
             visits.save_visit(s[role], cid, own["entity_id"], own["version"], "visited")
+        with pytest.raises(AccessDenied), db.transaction() as cur:  # the shared write step too
+            visits.record_work(cur, s[role], cid, own["entity_id"], "x", [("resident",)], "b")
     with pytest.raises(AccessDenied):
         _campaign(s["sw_tianxian"])
     with pytest.raises(AccessDenied):  # a street leader outside the street
