@@ -347,7 +347,8 @@ def _save(scope: Scope, state: dict, k: str) -> None:
     except (ledger.LedgerError, AccessDenied) as exc:
         st.error(f"未保存：{exc}")
         return
-    confirmed = sum(len(e.confirm) for e in edits)
+    # A ticked value that was also changed counts as changed, as the domain records it.
+    confirmed = sum(len(set(e.confirm) - set(e.values or {})) for e in edits)
     changed = sum(len(e.values or {}) for e in edits)
     flash(f"已保存：确认 {confirmed} 项，更正或补录 {changed} 项。")
     close_card()
