@@ -329,6 +329,18 @@ ACCESS_ACTIONS = {
     "report_unmasked": "生成未脱敏报表",
     "report_template_save": "保存报表模板",
     "dashboard_export": "导出大屏汇总",
+    "admission_submit": "提交报表申请",
+    "admission_request_renewal": "申请报表续期",
+    "admission_resubmit": "补充后重新提交报表申请",
+    "admission_withdraw": "撤回报表申请",
+    "admission_return": "退回报表申请",
+    "admission_approve_new": "批准报表申请（新建报表）",
+    "admission_approve_existing": "批准报表申请（使用现有报表）",
+    "admission_renew": "批准报表续期",
+    "admission_reject": "报表申请不予通过",
+    "consolidation_run": "表单归并",
+    "consolidation_accept": "表单归并：纳入字段标准",
+    "consolidation_templates": "表单归并：生成报表模板",
 }
 
 

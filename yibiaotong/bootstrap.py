@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from yibiaotong import auth, catalog, config, dashboard, db, demo, reports, tags
+from yibiaotong import admission, auth, catalog, config, dashboard, db, demo, reports, tags
 from yibiaotong.scope import Scope
 
 DEMO_PASSWORD = "Demo@2026"
@@ -55,6 +55,7 @@ def initialise(
     report["migrations"] = db.migrate()
     with db.transaction() as cur:
         report["catalog"] = catalog.load_catalog(cur)
+        admission.reapply_synonyms(cur)  # synonyms admins added survive the catalogue reload
         report["catalog"]["report_template"] = reports.load_reports(cur)
     if residents > 0 and not db.fetch_value("ledger/count_residents"):
         started = time.perf_counter()

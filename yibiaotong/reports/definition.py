@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -115,6 +115,37 @@ class Standard:
     code_values: dict[str, dict[str, dict[str, str]]]
     tag_entities: dict[str, str]
     departments: dict[str, str]
+    attrs: dict[str, dict[str, tags.FieldRef]] = field(default_factory=dict)
+
+
+def attr_refs(
+    entity: str, cur: duckdb.DuckDBPyConnection | None = None
+) -> dict[str, tags.FieldRef]:
+    """Field code → reference of the entity's fields kept in `attrs` (no typed column): a
+    template column may show them (plan reads them with json_extract_string); rules, filters,
+    sorts and sums cannot use them."""
+
+    def build(entity: str, rows=None) -> dict[str, tags.FieldRef]:
+        rows = rows if rows is not None else catalog.field_defs(entity)
+        return {
+            f["code"]: tags.FieldRef(
+                f["code"],
+                f["code"],
+                f["name"],
+                entity,
+                f["data_type"],
+                f["code_list"],
+                f["sensitivity"],
+            )
+            for f in rows
+            if not f["column_name"]
+        }
+
+    if cur is None:
+        return db.cached("attr_refs", build, entity)
+    rel = db.run(cur, "catalog/field_defs", entity=entity)
+    cols = [d[0] for d in rel.description]
+    return build(entity, [dict(zip(cols, row, strict=True)) for row in rel.fetchall()])
 
 
 def standard(cur: duckdb.DuckDBPyConnection | None = None) -> Standard:
@@ -132,12 +163,13 @@ def standard(cur: duckdb.DuckDBPyConnection | None = None) -> Standard:
     else:
         tag_rows = db.run(cur, "reports/active_tags").fetchall()
         departments = dict(db.run(cur, "catalog/departments").fetchall())
-    return Standard(refs, values, dict(tag_rows), departments)
+    attrs = {entity: attr_refs(entity, cur) for entity in catalog.ENTITIES}
+    return Standard(refs, values, dict(tag_rows), departments, attrs)
 
 
 def _field_codes(entity: str, std: Standard) -> dict[str, tags.FieldRef]:
     """Field-standard codes (not column names) of one entity, for template columns."""
-    return {r.code: r for r in std.refs[entity].values() if r.code}
+    return {**std.attrs.get(entity, {}), **{r.code: r for r in std.refs[entity].values() if r.code}}
 
 
 def _check_spec(entity: str, spec: Any, std: Standard, where: str) -> dict[str, Any]:
@@ -415,7 +447,10 @@ def column_kind(entity: str, column: Mapping[str, Any], std: Standard | None = N
         refs = (
             _field_codes(entity, std)
             if std
-            else {r.code: r for r in tags.reference(entity)[0].values() if r.code}
+            else {
+                **attr_refs(entity),
+                **{r.code: r for r in tags.reference(entity)[0].values() if r.code},
+            }
         )
         ref = refs.get(column["field"])
         return kind_of(ref.data_type) if ref else "text"

@@ -11,8 +11,14 @@ from typing import Any
 from yibiaotong import catalog, tag_query, tags
 from yibiaotong.excel import kind_of
 from yibiaotong.excel.report import FormColumn, FormLayout
-from yibiaotong.reports.definition import _HOUSEHOLD_NEEDS, DERIVED, ReportError, _fail
-from yibiaotong.reports.store import in_force, template
+from yibiaotong.reports.definition import (
+    _HOUSEHOLD_NEEDS,
+    DERIVED,
+    ReportError,
+    _fail,
+    attr_refs,
+)
+from yibiaotong.reports.store import in_force, not_in_force_reason, template
 from yibiaotong.scope import AccessDenied, Scope
 
 LEVELS = catalog.LEVELS
@@ -98,7 +104,7 @@ def title_of(defn: Mapping[str, Any], org_code: str, today: date) -> str:
 
 
 def _plan_columns(defn: Mapping[str, Any], refs: Mapping[str, tags.FieldRef]) -> list[Column]:
-    codes = {r.code: r for r in refs.values() if r.code}
+    codes = {**attr_refs(defn["entity"]), **{r.code: r for r in refs.values() if r.code}}
     totals = set((defn.get("totals") or {}).get("sum") or [])
     out = []
     for c in defn["columns"]:
@@ -167,7 +173,7 @@ def prepare(
     else:
         row = template(code, version)
         if version is None and not in_force(row):
-            _fail(f"报表“{row['name']}”已停用或不在有效期内")
+            _fail(not_in_force_reason(row))
     defn = row["definition"]
     if columns is not None:
         if defn["kind"] != "list":

@@ -115,6 +115,29 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def expired_on(template: Mapping[str, Any], today: date | None = None) -> date | None:
+    """The day an active template's approval ran out (valid_to), when that day has passed."""
+    today = today or date.today()
+    valid_to = template["valid_to"]
+    if template["status"] == "active" and valid_to is not None and valid_to < today:
+        return valid_to
+    return None
+
+
+def not_in_force_reason(template: Mapping[str, Any], today: date | None = None) -> str:
+    """Why a template may not be generated (Chinese), for a template that is not in force."""
+    name = template["name"]
+    ended = expired_on(template, today)
+    if ended is not None:
+        return (
+            f"报表“{name}”已于 {ended:%Y-%m-%d} 到期（已停用），不能生成；"
+            "如仍需使用，请由主管部门在“报表准入”中申请续期，经审核通过后恢复"
+        )
+    if template["status"] != "active":
+        return f"报表“{name}”已停用"
+    return f"报表“{name}”自 {template['valid_from']:%Y-%m-%d} 起生效，尚不能生成"
+
+
 def in_force(template: Mapping[str, Any], today: date | None = None) -> bool:
     today = today or date.today()
     return (
@@ -140,7 +163,9 @@ def templates(
     out = []
     for row in rows:
         row["in_force"] = in_force(row)
-        if not include_inactive and not row["in_force"]:
+        row["expired_on"] = expired_on(row)
+        # An expired template stays listed, marked 已到期, so its department sees why it is gone.
+        if not include_inactive and not row["in_force"] and row["expired_on"] is None:
             continue
         if department and row["department"] != department:
             continue
@@ -164,6 +189,8 @@ def templates(
         row["entity_name"] = ENTITY_NAMES.get(row["entity"], row["entity"])
         row["description"] = defn.get("description", "")
         row["blocked_by"] = None if scope.clearance else _needs_clearance(defn, sensitive)
+        if row["expired_on"] is not None:
+            row["blocked_by"] = f"已于 {row['expired_on']:%Y-%m-%d} 到期，须经续期审核后才能生成"
         row["runnable"] = row["in_force"] and row["blocked_by"] is None
         out.append(row)
     return out
@@ -218,21 +245,27 @@ def save_version(scope: Scope, data: Mapping[str, Any]) -> dict[str, Any]:
     The new version number is one above the highest stored; runs made with older versions keep
     pointing at them. Returns the stored definition.
     """
+    with db.transaction() as cur:
+        return insert_next_version(cur, scope, data)
+
+
+def insert_next_version(cur, scope: Scope, data: Mapping[str, Any]) -> dict[str, Any]:
+    """save_version() inside the caller's transaction (admission approves a request and stores
+    its template in one transaction)."""
     if scope.role != "district_admin":
         raise AccessDenied("只有区数据局管理员可以修改报表模板")
     data = dict(data)
     code = data.get("code")
     if not isinstance(code, str) or not _CODE_RE.match(code):
         _fail("模板编码应为 2–48 位小写字母、数字或下划线，以字母开头")
-    with db.transaction() as cur:
-        current = db.run(cur, "reports/get_template", code=code, version=None).fetchone()
-        data["version"] = (current[1] if current else 0) + 1
-        defn = check_definition(data)
-        _insert_version(cur, defn, "editor", scope.username)
-        auth.log_access(
-            cur,
-            scope.username,
-            "report_template_save",
-            f"{defn['name']}（{code}）第 {defn['version']} 版",
-        )
+    current = db.run(cur, "reports/get_template", code=code, version=None).fetchone()
+    data["version"] = (current[1] if current else 0) + 1
+    defn = check_definition(data)
+    _insert_version(cur, defn, "editor", scope.username)
+    auth.log_access(
+        cur,
+        scope.username,
+        "report_template_save",
+        f"{defn['name']}（{code}）第 {defn['version']} 版",
+    )
     return defn
