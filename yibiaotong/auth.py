@@ -341,6 +341,7 @@ ACCESS_ACTIONS = {
     "consolidation_run": "表单归并",
     "consolidation_accept": "表单归并：纳入字段标准",
     "consolidation_templates": "表单归并：生成报表模板",
+    "job_download": "下载任务结果",
 }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from datetime import datetime
 
@@ -12,6 +11,7 @@ import streamlit as st
 
 from yibiaotong import catalog, db, reports
 from yibiaotong.scope import AccessDenied, Scope
+from yibiaotong.ui import job_view
 
 log = logging.getLogger("yibiaotong")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -224,45 +224,13 @@ def batch(scope: Scope) -> None:
         + (f"；{len(blocked)} 张因权限不能生成，将在压缩包的说明中列出" if blocked else "")
         + "。"
     )
-    key = (department, org)
     if st.button("生成压缩包", icon=":material/folder_zip:", key="rb_make", disabled=not runnable):
-        bar = st.progress(0.0, text="准备中…")
-        names = {t["code"]: t["name"] for t in chosen}
-
-        def progress(done: int, total: int, code: str) -> None:
-            text = f"正在生成 {done + 1}/{total}：{names.get(code, code)}" if code else "已完成"
-            bar.progress(done / total if total else 1.0, text=text)
-
-        buffer = io.BytesIO()
-        try:
-            result = reports.batch_zip(scope, [t["code"] for t in chosen], buffer, org, progress)
-        except AccessDenied as exc:
-            st.error(str(exc))
-            return
-        st.session_state["rb_zip"] = (key, buffer.getvalue(), result)
-    ready = st.session_state.get("rb_zip")
-    if ready and ready[0] == key:
-        result = ready[2]
-        rows = sum(r.rows for r in result.runs)
-        st.success(
-            f"已生成 {len(result.runs)} 张报表，共 {rows:,} 行，用时 {result.seconds:.1f} 秒，"
-            f"节省人工约 {sum(r.minutes_saved for r in result.runs) / 60:.1f} 小时。"
-        )
-        if result.skipped:
-            with st.expander(f"未生成 {len(result.skipped)} 张"):
-                for name, reason in result.skipped:
-                    st.markdown(f"- **{name}**：{reason}")
-        unit = catalog.org_name(org) or org
         label = "全部" if department == ALL else departments[department]
-        st.download_button(
-            "下载压缩包",
-            ready[1],
-            file_name=f"{label}报表_{unit}_{datetime.now():%Y%m%d}.zip",
-            mime="application/zip",
-            icon=":material/download:",
-            type="primary",
-            key="rb_download",
-        )
+        codes = [t["code"] for t in chosen]
+        job_view.start(scope, "report_batch", "rb_job", codes=codes, org_code=org, label=label)
+    if job_id := st.session_state.get("rb_job"):
+        job_view.panel(scope, job_id, key="rb_job_panel")
+        st.caption("压缩包在后台生成：可以离开本页或关闭浏览器，之后在“任务”页面查看进度和下载。")
 
 
 def savings(scope: Scope) -> None:
