@@ -86,6 +86,22 @@ PAGES: tuple[PageSpec, ...] = (
         "查看批量报表、备份等后台任务的进度，下载结果文件",
     ),
     PageSpec(
+        "admission",
+        "报表准入",
+        ":material/fact_check:",
+        "标准",
+        ("district_admin", "dept_staff"),
+        "申请新报表、查看台账已有字段与现有报表的重合，审核、续期",
+    ),
+    PageSpec(
+        "consolidation",
+        "表单归并",
+        ":material/merge:",
+        "标准",
+        ("district_admin",),
+        "把一批部门表单拆成字段、合并成一张字段清单，并生成报表模板",
+    ),
+    PageSpec(
         "users",
         "用户管理",
         ":material/manage_accounts:",
