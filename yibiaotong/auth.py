@@ -342,6 +342,10 @@ ACCESS_ACTIONS = {
     "consolidation_accept": "表单归并：纳入字段标准",
     "consolidation_templates": "表单归并：生成报表模板",
     "job_download": "下载任务结果",
+    "cli_request": "命令行请求",
+    "cli_refused": "拒绝命令行请求",
+    "db_restore": "恢复数据库",
+    "catalog_offer": "处理参考目录新版本",
 }
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from yibiaotong import admission, auth, catalog, config, dashboard, db, demo, reports, tags
+from yibiaotong import admission, auth, catalog, config, dashboard, db, demo, ledger, reports, tags
 from yibiaotong.scope import Scope
 
 DEMO_PASSWORD = "Demo@2026"
@@ -39,6 +40,35 @@ def create_demo_users() -> list[str]:
     return created
 
 
+def upgrade(catalog_dir: Path | None = None) -> dict:
+    """What every start does to an existing database: new migrations and new catalogue versions,
+    nothing else — rules, templates and users edited in the console stay as they were (a newer
+    catalogue version of an edited one is offered to the admin). Tags whose rule changed are
+    refreshed in the same transaction, so entity_tag never disagrees with a rule."""
+    report: dict = {"migrations": db.migrate()}
+    with db.transaction() as cur:
+        before = catalog.rule_snapshot(cur)
+        report["catalog"] = catalog.load_catalog(cur, catalog_dir)
+        admission.reapply_synonyms(cur)  # synonyms admins added survive the catalogue reload
+        report["catalog"]["report_template"] = reports.load_reports(
+            cur, None if catalog_dir is None else Path(catalog_dir) / "reports"
+        )
+        after = catalog.rule_snapshot(cur)
+        # Starts before 0202 could leave tags computed under another rule: recompute all once.
+        stale = "0202_catalog_versions" in report["migrations"]
+        changed = {
+            entity
+            for code, (entity, rule) in after.items()
+            if stale or before.get(code) != (entity, rule)
+        }
+        if changed:
+            for entity in sorted(changed):
+                tags.refresh_rules(cur, entity)
+            db.bump_data_version(cur)
+        report["tags_refreshed"] = sorted(changed)
+    return report
+
+
 def initialise(
     residents: int = 50_000,
     force: bool = False,
@@ -51,12 +81,7 @@ def initialise(
         db.close_all()
         for p in (path, path.with_name(path.name + ".wal")):
             p.unlink(missing_ok=True)
-    report: dict = {"db": str(path)}
-    report["migrations"] = db.migrate()
-    with db.transaction() as cur:
-        report["catalog"] = catalog.load_catalog(cur)
-        admission.reapply_synonyms(cur)  # synonyms admins added survive the catalogue reload
-        report["catalog"]["report_template"] = reports.load_reports(cur)
+    report: dict = {"db": str(path), **upgrade()}
     if residents > 0 and not db.fetch_value("ledger/count_residents"):
         started = time.perf_counter()
         with db.write_lock, db.cursor() as cur:
@@ -64,7 +89,7 @@ def initialise(
         report["demo_seconds"] = round(time.perf_counter() - started, 2)
         started = time.perf_counter()
         with db.transaction() as cur:
-            db.run(cur, "ledger/fill_search_keys", ids=None)
+            ledger.refresh_search_tokens(cur, None)
             tags.refresh_rules(cur)
             db.bump_data_version(cur)
         report["tag_refresh_seconds"] = round(time.perf_counter() - started, 2)

@@ -66,3 +66,8 @@ def backup_dir() -> Path:
 def job_result_days() -> float:
     """How long a job's result file is kept for download (default 7 days)."""
     return float(os.environ.get("YIBIAOTONG_JOB_RESULT_DAYS", 7))
+
+
+def backup_hours() -> float:
+    """Hours between scheduled backups (default 24; 0 turns the schedule off)."""
+    return float(os.environ.get("YIBIAOTONG_BACKUP_HOURS", 24))

@@ -223,7 +223,7 @@ def _message(exc: BaseException, job_id: str) -> str:
     if isinstance(exc, ValueError | PermissionError | OSError) and _CJK.search(text):
         return text
     log.error("job %s failed", job_id, exc_info=exc)
-    return f"任务出错，未完成，数据未被修改（任务编号 {job_id}，详情见服务器日志）。"
+    return f"任务出错，未完成，数据未被修改（任务编号 {job_id}，详情已记入日志）。"
 
 
 def _json(value: Any) -> str | None:

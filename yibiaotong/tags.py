@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -320,19 +319,6 @@ def refresh_rules(
     return counts
 
 
-def refresh_command(args: Any = None) -> int:
-    """`yibiaotong refresh-tags`: recompute every rule tag in one transaction, print the counts."""
-    started = time.perf_counter()
-    with db.transaction() as cur:
-        counts = refresh_rules(cur)
-        db.bump_data_version(cur)
-    print(
-        f"已重新计算 {len(counts)} 个规则标签，共 {sum(counts.values()):,} 条，"
-        f"用时 {time.perf_counter() - started:.1f} 秒"
-    )
-    return 0
-
-
 # ---------------------------------------------------------------------------------------------
 # Reading tags for the picker and for one record
 
@@ -524,7 +510,7 @@ def update_rule(scope: Scope, code: str, rule: Any) -> dict[str, int]:
             raise RuleError(f"“{name}”已停用")
         rule = validate_rule(entity, rule, cur)
         text = json.dumps(rule, ensure_ascii=False)
-        db.run(cur, "tags/update_rule", code=code, rule=text)
+        db.run(cur, "tags/update_rule", code=code, rule=text, username=scope.username)
         db.run(
             cur,
             "auth/insert_access_log",

@@ -38,10 +38,15 @@ def _free_port() -> int:
 
 
 class Server:
+    """The console as `make run` starts it (serve.py: pages + the process owning the database)."""
+
     def __init__(self, db_template: Path, workdir: Path, extra_env: dict | None = None):
         db_file = workdir / "console.duckdb"
-        shutil.copy(db_template, db_file)
-        shutil.copy(db_template.with_suffix(".cookie_key"), db_file.with_suffix(".cookie_key"))
+        if not db_file.exists():
+            shutil.copy(db_template, db_file)
+            shutil.copy(db_template.with_suffix(".cookie_key"), db_file.with_suffix(".cookie_key"))
+        self.db_file = db_file
+        self.env = {**os.environ, "YIBIAOTONG_DB": str(db_file)}
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -50,14 +55,14 @@ class Server:
             "YIBIAOTONG_LOGIN_LOCK_SECONDS": str(LOCK_SECONDS),
             **(extra_env or {}),
         }
-        self.log = open(workdir / "server.log", "w")  # noqa: SIM115
+        self.log = open(workdir / "server.log", "a")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "streamlit",
                 "run",
-                "app.py",
+                "serve.py",
                 "--server.headless=true",
                 "--server.address=127.0.0.1",
                 f"--server.port={self.port}",
@@ -137,3 +142,22 @@ def shot(page: Page, name: str) -> Path:
 
 def no_horizontal_scroll(page: Page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def kill(server: Server) -> None:
+    """kill -9: no shutdown handler runs, as when the machine loses power or the OOM killer acts."""
+    server.proc.kill()
+    server.proc.wait(10)
+    server.log.close()
+
+
+def cli(server: Server, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    """Run `yibiaotong …` against the server's database, as an operator would in a shell."""
+    return subprocess.run(
+        [sys.executable, "-m", "yibiaotong", *args],
+        cwd=ROOT,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -65,7 +65,8 @@ def _render(scope: Scope, row: dict, key: str) -> None:
         f"{row['created_at']:%m-%d %H:%M} · {plain(row['owner'])}"
     )
     if state in ("queued", "running"):
-        st.progress(row["progress"], text=plain(row["step"]) or "排队中，等待前面的任务完成…")
+        waiting = "排队中，等待前面的任务完成…" if state == "queued" else "正在开始…"
+        st.progress(row["progress"], text=plain(row["step"]) or waiting)
         if st.button("取消任务", key=f"{key}_cancel", icon=":material/cancel:"):
             try:
                 jobs.cancel(scope, row["id"])
@@ -137,6 +138,7 @@ def _table(rows: list[dict]) -> None:
             "提交时间": st.column_config.DatetimeColumn("提交时间", format="MM-DD HH:mm:ss"),
         },
         hide_index=True,
+        placeholder="",
     )
 
 
@@ -157,11 +159,9 @@ def job_list(scope: Scope) -> None:
         _table(current)
 
     table()
+    # No state in the label: it changes while the page stays, the panel below shows it live.
     labels = {
-        r[
-            "id"
-        ]: f"{r['title']} · {r['state_name']} · {r['created_at']:%m-%d %H:%M:%S} · {r['owner']}"
-        for r in rows
+        r["id"]: f"{r['title']} · {r['created_at']:%m-%d %H:%M:%S} · {r['owner']}" for r in rows
     }
     chosen = st.selectbox("查看任务", list(labels), format_func=labels.get, key="jobs_pick")
     if chosen:

@@ -78,14 +78,6 @@ PAGES: tuple[PageSpec, ...] = (
         "低代码配置报表模板：字段、筛选、分组、合计，保存为新版本",
     ),
     PageSpec(
-        "jobs",
-        "任务",
-        ":material/pending_actions:",
-        "系统",
-        ALL_ROLES,
-        "查看批量报表、备份等后台任务的进度，下载结果文件",
-    ),
-    PageSpec(
         "admission",
         "报表准入",
         ":material/fact_check:",
@@ -100,6 +92,22 @@ PAGES: tuple[PageSpec, ...] = (
         "标准",
         ("district_admin",),
         "把一批部门表单拆成字段、合并成一张字段清单，并生成报表模板",
+    ),
+    PageSpec(
+        "jobs",
+        "任务",
+        ":material/pending_actions:",
+        "系统",
+        ALL_ROLES,
+        "查看批量报表、备份等后台任务的进度，下载结果文件",
+    ),
+    PageSpec(
+        "health",
+        "系统状态",
+        ":material/monitor_heart:",
+        "系统",
+        ("district_admin",),
+        "数据库大小与增长、备份及校验、后台任务、内存、参考目录新版本",
     ),
     PageSpec(
         "users",

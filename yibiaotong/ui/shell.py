@@ -9,7 +9,7 @@ import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from yibiaotong import auth, catalog, config, db
+from yibiaotong import auth, catalog, config, console, db
 from yibiaotong.scope import Scope
 from yibiaotong.ui.pages import BY_STEM, pages_for
 
@@ -98,14 +98,42 @@ def _login_screen(authenticator: stauth.Authenticate) -> None:
         st.caption("忘记密码或账户被锁定，请联系区数据局管理员。")
 
 
+def _unavailable(reason: str) -> None:
+    """The Chinese page shown while the database cannot be opened; it checks again every few
+    seconds and reloads by itself once the database is back."""
+    st.title("一表通暂时无法使用")
+    st.error(reason, icon=":material/database_off:")
+    st.info("系统会每隔几秒自动重试，恢复后本页自动刷新；如长时间无法使用，请联系区数据局管理员。")
+
+    @st.fragment(run_every=3)
+    def retry() -> None:
+        if _database_problem() is None:
+            st.rerun()
+
+    retry()
+    st.stop()
+
+
+def _database_problem() -> str | None:
+    """Why the database cannot be used now (in Chinese), or None."""
+    if problem := console.database_problem():
+        return problem
+    try:
+        if not db.is_initialised():
+            return "数据库尚未初始化。请在项目目录运行 `make run` 或 `yibiaotong init`。"
+    except db.DatabaseUnavailable as exc:
+        return str(exc)
+    return None
+
+
 def login() -> Scope:
     """Render the login until a user is authenticated by us; return the user's Scope."""
     try:
         key = auth.cookie_key()
     except auth.InsecureConfig as exc:
         _stop_with(f"系统配置不安全，已拒绝启动：{exc}")
-    if not db.is_initialised():
-        _stop_with("数据库尚未初始化。请在项目目录运行 `make run` 或 `yibiaotong init`。")
+    if problem := _database_problem():
+        _unavailable(problem)
 
     authenticator = _authenticator(key)
     _vet_cookie(key)
@@ -174,7 +202,7 @@ def run_page(page) -> None:
         if message := st.session_state.pop("yb_flash", None):
             st.toast(message, icon=":material/check_circle:")
         page.run()
-    except db.DatabaseLockedError as exc:
+    except db.DatabaseUnavailable as exc:
         st.error(str(exc))
     except Exception:
         log.exception("page %s failed", page.url_path)
