@@ -517,7 +517,7 @@ def _usage(org_code: str, since: datetime, as_of: date) -> dict[str, Any]:
     if "report_template" in sources:
         usage["templates"] = db.fetch_df("dashboard/templates_by_department", as_of=as_of)
     usage["admission"] = None
-    if {"report_request", "form_pile"} <= sources:
+    if {"report_request", "form_pile", "report_template"} <= sources:
         usage["admission"] = admission.figures(as_of)  # district-wide, no personal data
     return usage
 

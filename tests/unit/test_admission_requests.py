@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from yibiaotong import admission, auth, db, reports
+from yibiaotong import admission, auth, dashboard, db, reports
 from yibiaotong.admission import templates as form_templates
 from yibiaotong.scope import AccessDenied
 

@@ -212,6 +212,7 @@ def _step(
     auth.log_access(
         cur, scope.username, f"admission_{action}", f"报表申请第 {request_id} 号：{note}"[:300]
     )
+    db.bump_data_version(cur)  # the figures on the dashboard and home page are cached by it
 
 
 # ---------------------------------------------------------------------------------------------

@@ -82,6 +82,7 @@ def assessment(result: Assessment, *, key: str) -> None:
             ),
             hide_index=True,
             key=f"{key}_overlap",
+            placeholder="",
         )
     else:
         st.caption("现有在用报表中没有与本申请重合的字段。")
@@ -102,6 +103,7 @@ def assessment(result: Assessment, *, key: str) -> None:
         ),
         hide_index=True,
         key=f"{key}_fields",
+        placeholder="",
     )
 
 
@@ -250,6 +252,7 @@ def _uploaded(
             "系统判断": st.column_config.TextColumn("系统判断", width="large"),
         },
         key=f"{k}_editor_{digest[:8]}_{entity}",
+        placeholder="",
     )
     unconfirmed = [shape.headers[i] for i, ok in enumerate(edited["已确认"]) if not ok]
     if unconfirmed:
@@ -357,6 +360,7 @@ def request_table(scope: Scope, states: list[str] | None, key: str) -> int | Non
         hide_index=True,
         key=f"{key}_table",
         column_config={"更新时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+        placeholder="",
     )
     by_id = {r["id"]: r for r in rows}
     return st.selectbox(
@@ -401,6 +405,7 @@ def _log(row: dict) -> None:
         hide_index=True,
         column_config={"时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
         key=f"adm_log_{row['id']}_{row['version']}",
+        placeholder="",
     )
 
 
@@ -532,6 +537,7 @@ def review_form(scope: Scope, row: dict, result: Assessment) -> None:
                 )
             },
             key=f"{k}_map_{chosen_code}",
+            placeholder="",
         )
         field_map = {
             h: (None if v == "（无）" else v)

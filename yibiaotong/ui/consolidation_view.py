@@ -73,7 +73,11 @@ def upload(scope: Scope) -> None:
             unread = row["result"].get("unread") or []
             if unread:
                 with st.expander(f"未读取的文件或工作表（{len(unread)}）"):
-                    st.dataframe(pd.DataFrame(unread, columns=["文件", "原因"]), hide_index=True)
+                    st.dataframe(
+                        pd.DataFrame(unread, columns=["文件", "原因"]),
+                        placeholder="",
+                        hide_index=True,
+                    )
             st.session_state["cf_pile"] = row["result"]["pile_id"]
 
 
@@ -131,6 +135,7 @@ def field_list(result: consolidation.Consolidation) -> None:
                 "待确认": [u.suggested or "" for u in result.fields],
             }
         ),
+        placeholder="",
         hide_index=True,
         column_config={
             "使用表数": st.column_config.ProgressColumn(
@@ -199,6 +204,7 @@ def forms(scope: Scope, result: consolidation.Consolidation) -> None:
                 "说明": [m.reason for m in form.matches],
             }
         ),
+        placeholder="",
         hide_index=True,
         key=f"cf_form_table_{seq}",
     )
@@ -231,6 +237,7 @@ def pending(scope: Scope, result: consolidation.Consolidation) -> None:
     )
     edited = st.data_editor(
         frame,
+        placeholder="",
         hide_index=True,
         disabled=["表头", "对象", "出现", "候选"],
         column_config={
@@ -374,6 +381,7 @@ def templates(scope: Scope, result: consolidation.Consolidation) -> None:
     )
     edited = st.data_editor(
         frame,
+        placeholder="",
         hide_index=True,
         disabled=[c for c in frame.columns if c != "生成"],
         key=f"cf_plans_{result.pile['id']}",
@@ -421,6 +429,7 @@ def export(scope: Scope, result: consolidation.Consolidation) -> None:
                     "原因": [r["reason"] for r in result.skipped],
                 }
             ),
+            placeholder="",
             hide_index=True,
             key="cf_skipped",
         )
