@@ -331,6 +331,7 @@ def test_template_expiry_never_passes_three_years(people):
 def test_figures_count_requests_and_templates(people):
     staff, other, admin = people
     base = admission.figures()
+    assert dashboard.figures(admin).usage["admission"] == base  # cached until a change
     first = admission.submit(staff, meta(), fields())
     second = admission.submit(other, meta("低保家庭走访名册", tags=()), fields())
     third = admission.submit(
@@ -347,3 +348,25 @@ def test_figures_count_requests_and_templates(people):
     assert now["templates_active"] - base["templates_active"] == 1
     in_force = sum(reports.in_force(t) for t in db.fetch_dicts("reports/list_templates"))
     assert now["templates_active"] == in_force
+
+    # The same figures on the dashboard's usage panel and in its Excel summary.
+    figs = dashboard.figures(admin)
+    assert figs.usage["admission"] == now
+    wb = openpyxl.load_workbook(io.BytesIO(dashboard.summary_xlsx(figs)))
+    usage = {r[0]: r[1] for r in wb["一表通使用"].iter_rows(min_row=3, values_only=True) if r[0]}
+    assert usage["报表准入：收到新报表申请"] == now["received"]
+    assert usage["报表准入：并入现有报表"] == now["merged"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (af.not_a_form(), "没有找到表头行"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "旧版 .xls"),
+        (b"%PDF-1.4 not a workbook", "不是有效的 Excel 文件"),
+        (b"", "文件为空"),
+    ],
+)
+def test_an_upload_that_is_not_a_form_is_refused_with_a_reason(people, data, message):
+    with pytest.raises(admission.FormError, match=message):
+        admission.read_forms(data, "上传.xlsx")

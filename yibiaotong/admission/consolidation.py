@@ -261,12 +261,13 @@ class Cluster:
 class Pending:
     """A header the mapper is not sure of (a suggestion or a choice), once per text and entity."""
 
-    header: str
+    header: str  # the memory key: tidied parts joined with "/"
     entity: str
     status: str
     suggestion: str | None
     candidates: list[tuple[str, float, str]]
     occurrences: list[tuple[int, tuple[str, ...]]]  # (form seq, header path)
+    text: str = ""  # as printed on the first form it occurs in
 
 
 @dataclass
@@ -391,6 +392,7 @@ def _pending(forms: Sequence[FormResult]) -> list[Pending]:
                     m.field,
                     [(c.field, c.score, c.why) for c in m.candidates],
                     [],
+                    form.shape.headers[i],
                 )
             item.occurrences.append((form.seq, form.shape.columns[i]))
     return sorted(out.values(), key=lambda p: (-len(p.occurrences), p.header))

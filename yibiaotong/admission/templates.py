@@ -100,7 +100,7 @@ def title_pattern(title: str) -> tuple[str, str]:
     社区 becomes {单位}, so the regenerated form carries this year's and the caller's own."""
     pattern = _BLANK_UNIT.sub("{单位}", title)
     pattern = _YEAR.sub("{年}", pattern)
-    name = re.sub(r"\{[^}]*\}", "", pattern)
+    name = re.sub(r"\{年\}\s*年度?|\{[^}]*\}", "", pattern)
     name = re.sub(r"[（(]?\s*[)）]", "", name).strip(" _＿-—:：") or "未命名报表"
     if len(name) < 2:
         name = f"{name}报表"

@@ -59,7 +59,7 @@ def upload(scope: Scope) -> None:
                 "consolidate_forms",
                 "cf_job",
                 name=name,
-                department=department,
+                department=None if department == AUTO else department,
                 files=payload,
             )
     job_id = st.session_state.get("cf_job")
@@ -156,7 +156,7 @@ def forms(scope: Scope, result: consolidation.Consolidation) -> None:
     )
     form = by_seq[seq]
     st.text(
-        f"表名：{form.title}\n表尾：{'、'.join(form.shape.footer) or '—'}\n注：{'；'.join(form.shape.notes) or '—'}"
+        f"表名：{form.title}\n表尾：{'、'.join(form.shape.footer) or '—'}\n表下说明：{'；'.join(form.shape.notes) or '—'}"
     )
     departments = catalog.departments()
     a, b, c = st.columns([2, 2, 1])
@@ -221,7 +221,7 @@ def pending(scope: Scope, result: consolidation.Consolidation) -> None:
     options = [NOT_STANDARD] + sorted({label for ls in labels.values() for label in ls.values()})
     frame = pd.DataFrame(
         {
-            "表头": [p.header for p in result.pending],
+            "表头": [p.text or p.header for p in result.pending],
             "对象": [catalog.ENTITY_NAMES[p.entity] for p in result.pending],
             "出现": [len(p.occurrences) for p in result.pending],
             "候选": [
@@ -282,7 +282,8 @@ def clusters(scope: Scope, result: consolidation.Consolidation) -> None:
         k = f"cf_cl_{result.pile['id']}_{hashlib.md5(c.key.encode()).hexdigest()[:10]}"
         spellings = "、".join(c.headers)
         with st.expander(
-            f"{c.propose_name} · {len(c.headers)} 种写法 · {len(c.forms)} 张表 · {catalog.ENTITY_NAMES[c.entity]}"
+            f"{plain(c.propose_name)} · {len(c.headers)} 种写法 · {len(c.forms)} 张表 · "
+            f"{catalog.ENTITY_NAMES[c.entity]}"
         ):
             st.text(f"写法：{spellings}\n建议：{c.why}")
             chosen = st.multiselect(
