@@ -123,6 +123,7 @@ def analyse(
         raise AdmissionError(str(exc)) from exc
     rows: list[_Row] = [_Row(s.name, "skipped", s.reason) for s in passed]
     seen: dict[str, str] = {}
+    entities: dict[tuple[str, str], str] = {}  # the same header block and title: the same entity
     total = len(members)
     for number, member in enumerate(members):
         if progress:
@@ -141,12 +142,15 @@ def analyse(
         rows += [_Row(label, "skipped", reason, sha256=digest) for label, reason in sheets]
         folder = posixpath.dirname(member.name)
         for shape in shapes:
+            known = (shape.signature, shape.title)
+            if known not in entities:
+                entities[known] = guess_entity(shape, scope)
             rows.append(
                 _Row(
                     shape.name,
                     "ok",
                     shape=shape,
-                    entity=guess_entity(shape, scope),
+                    entity=entities[known],
                     department=form_templates.guess_department(folder, shape.name, shape.title)
                     or department,
                     sha256=digest,
@@ -328,12 +332,19 @@ def _load(pile_id: int, scope: Scope) -> Consolidation:
     pile = _pile(pile_id)
     rows = db.fetch_dicts("admission/pile_forms", pile_id=pile_id)
     forms, skipped = [], []
+    # Communities file the same department form again and again: one header block is mapped once.
+    memo: dict[tuple[str, str], list[mapping.HeaderMatch]] = {}
     for row in rows:
         if row["status"] != "ok":
             skipped.append(row)
             continue
         shape = _decode_shape(row)
-        matches = match_headers(shape.columns, row["entity"], context=_context(shape), scope=scope)
+        key = (shape.signature, row["entity"])
+        if key not in memo:
+            memo[key] = match_headers(
+                shape.columns, row["entity"], context=_context(shape), scope=scope
+            )
+        matches = memo[key]
         forms.append(
             FormResult(
                 row["seq"],
