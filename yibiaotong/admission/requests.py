@@ -226,25 +226,27 @@ def preview(scope: Scope, meta: RequestMeta, fields: Sequence[RequestedField]) -
     )
 
 
-def submit(
+def _register(
     scope: Scope,
+    kind: str,
     meta: RequestMeta,
     fields: Sequence[RequestedField],
+    fingerprint: str,
+    *,
     shape: FormShape | None = None,
+    code: str | None = None,
+    note: str | None = None,
 ) -> int:
-    """Register a request; returns its number. The decisions on the form's headers are also
-    remembered for this request (the mapper's memory, context "request:<id>")."""
-    department = _require_requester(scope)
-    meta = check_meta(scope, meta)
-    check_fields(fields)
+    """Store a checked request with its assessment and its first log step, unless the
+    department already has the same one open; returns its number."""
+    department = scope.department
     result = assess(scope, meta.entity, fields, meta.frequency, meta.org_code, meta.tags)
-    fingerprint = _fingerprint(department, meta, fields)
     with db.transaction() as cur:
-        _refuse_duplicate(cur, department, fingerprint, meta.title, None)
+        _refuse_duplicate(cur, department, fingerprint, meta.title, code)
         request_id = db.run(
             cur,
             "admission/insert_request",
-            kind="new",
+            kind=kind,
             department=department,
             requested_by=scope.username,
             title=meta.title,
@@ -259,10 +261,27 @@ def submit(
             fields=_json([f.to_json() for f in fields]),
             form=_json(shape.to_json() if shape else None),
             assessment=_json(result.to_json()),
-            template_code=None,
+            template_code=code,
             fingerprint=fingerprint,
         ).fetchone()[0]
-        _step(cur, scope, request_id, "submit", None, "submitted", meta.title)
+        action = "submit" if kind == "new" else "request_renewal"
+        _step(cur, scope, request_id, action, None, "submitted", note or meta.title)
+    return request_id
+
+
+def submit(
+    scope: Scope,
+    meta: RequestMeta,
+    fields: Sequence[RequestedField],
+    shape: FormShape | None = None,
+) -> int:
+    """Register a request; returns its number. The decisions on the form's headers are also
+    remembered for this request (the mapper's memory, context "request:<id>")."""
+    department = _require_requester(scope)
+    meta = check_meta(scope, meta)
+    check_fields(fields)
+    fingerprint = _fingerprint(department, meta, fields)
+    request_id = _register(scope, "new", meta, fields, fingerprint, shape=shape)
     decided = {f.header: f.field for f in fields if f.status == "confirmed"}
     if decided:
         mapping.remember(scope, f"request:{request_id}", decided)
@@ -356,40 +375,10 @@ def request_renewal(scope: Scope, code: str, reason: str, expires_on: date) -> i
             tuple((defn.get("filter") or {}).get("tags", {}).get("all", [])),
         ),
     )
-    result = assess(scope, meta.entity, fields, meta.frequency, meta.org_code, meta.tags)
     fingerprint = _fingerprint(department, meta, fields) + f":renew:{code}:{t['version']}"
-    with db.transaction() as cur:
-        _refuse_duplicate(cur, department, fingerprint, meta.title, code)
-        request_id = db.run(
-            cur,
-            "admission/insert_request",
-            kind="renewal",
-            department=department,
-            requested_by=scope.username,
-            title=meta.title,
-            purpose=meta.purpose,
-            legal_basis=meta.legal_basis,
-            frequency=meta.frequency,
-            org_code=meta.org_code,
-            period=meta.period,
-            entity=meta.entity,
-            filter=_json({"tags": {"all": list(meta.tags)}}),
-            expires_on=meta.expires_on,
-            fields=_json([f.to_json() for f in fields]),
-            form=None,
-            assessment=_json(result.to_json()),
-            template_code=code,
-            fingerprint=fingerprint,
-        ).fetchone()[0]
-        _step(
-            cur,
-            scope,
-            request_id,
-            "request_renewal",
-            None,
-            "submitted",
-            f"{t['name']}：{meta.purpose}",
-        )
+    request_id = _register(
+        scope, "renewal", meta, fields, fingerprint, code=code, note=f"{t['name']}：{meta.purpose}"
+    )
     return request_id
 
 
@@ -568,25 +557,40 @@ def approve_new(scope: Scope, request_id: int, version: int, note: str = "") -> 
     """Approve as a new template: it enters the catalogue (versioned, with department, frequency
     and expiry) in the same transaction as the decision; returns its code."""
     row = _open_for_review(scope, request_id, "new")
-    data = new_template(scope, row)
+    defn = _with_template(
+        scope,
+        row,
+        version,
+        new_template(scope, row),
+        "approve_new",
+        "approved_new",
+        note,
+        lambda d: f"已新建报表“{d['name']}”，有效期至 {d['valid_to']}",
+        "无法生成报表模板",
+    )
+    return defn["code"]
+
+
+def _with_template(scope, row, version, data, action, state, note, default_note, failure) -> dict:
+    """Store a template version and move the request, in one transaction."""
     with db.transaction() as cur:
         try:
             defn = reports.insert_next_version(cur, scope, data)
         except ReportError as exc:
-            raise AdmissionError(f"无法生成报表模板：{exc}") from exc
-        text = note.strip() or f"已新建报表“{defn['name']}”，有效期至 {defn['valid_to']}"
+            raise AdmissionError(f"{failure}：{exc}") from exc
+        text = note.strip() or default_note(defn)
         _change(
             scope,
             row,
             version,
-            "approve_new",
-            "approved_new",
+            action,
+            state,
             text[:500],
             cur=cur,
             template_code=defn["code"],
             template_version=defn["version"],
         )
-    return defn["code"]
+    return defn
 
 
 def default_field_map(row: Mapping[str, Any], code: str) -> dict[str, str | None]:
@@ -646,23 +650,17 @@ def renew(scope: Scope, request_id: int, version: int, note: str = "") -> int:
     today = date.today()
     valid_to = min(row["expires_on"], latest_expiry(today))
     data = {**t["definition"], "code": t["code"], "status": "active", "valid_to": valid_to}
-    with db.transaction() as cur:
-        try:
-            defn = reports.insert_next_version(cur, scope, data)
-        except ReportError as exc:
-            raise AdmissionError(f"无法续期：{exc}") from exc
-        text = note.strip() or f"已续期至 {valid_to:%Y-%m-%d}"
-        _change(
-            scope,
-            row,
-            version,
-            "renew",
-            "renewed",
-            text[:500],
-            cur=cur,
-            template_code=defn["code"],
-            template_version=defn["version"],
-        )
+    defn = _with_template(
+        scope,
+        row,
+        version,
+        data,
+        "renew",
+        "renewed",
+        note,
+        lambda d: f"已续期至 {valid_to:%Y-%m-%d}",
+        "无法续期",
+    )
     return defn["version"]
 
 
