@@ -348,6 +348,7 @@ def withdraw(scope: Scope, request_id: int, version: int) -> None:
 def request_renewal(scope: Scope, code: str, reason: str, expires_on: date) -> int:
     """Ask to renew one of the department's templates (expired or about to): a short review."""
     department = _require_requester(scope)
+    reason = _text(reason, "续期理由", 5, 500)
     try:
         t = reports.template(code)
     except ReportError as exc:
