@@ -88,7 +88,7 @@ def test_admin_reviews_and_the_department_sees_the_decision(writable_db):
 def test_expired_template_is_reminded_and_renewal_offered(writable_db):
     staff, admin = auth.scope_for("weijian"), auth.scope_for("admin")
     code = admission.approve_new(admin, request(staff), 1)
-    t = reports.template(code)
+    t = reports.template(admin, code)
     reports.save_version(
         admin,
         {

@@ -53,8 +53,11 @@ def fields(extra: tuple[str, ...] = ("血型",)) -> list[admission.RequestedFiel
 @pytest.fixture
 def people(writable_db):
     """The demo department staff (卫健), a second department's staff (民政) and the admin."""
-    auth.add_user("mz_staff", "民政科员", "Demo@2026", "dept_staff", DISTRICT, "minzheng")
-    return auth.scope_for("weijian"), auth.scope_for("mz_staff"), auth.scope_for("admin")
+    admin = auth.scope_for("admin")
+    auth.add_user(
+        admin, "mz_staff", "民政科员", "Lotus-Pond-4417-Qx", "dept_staff", DISTRICT, "minzheng"
+    )
+    return auth.scope_for("weijian"), auth.scope_for("mz_staff"), admin
 
 
 def steps(request_id: int) -> list[tuple[str, str | None, str]]:
@@ -73,7 +76,7 @@ def test_approved_request_enters_catalogue_and_generates(people):
     assert row["state"] == "submitted" and row["department"] == "weijian"
     code = admission.approve_new(admin, request_id, row["version"])
 
-    t = reports.template(code)
+    t = reports.template(admin, code)
     assert (t["department"], t["frequency"], t["version"]) == ("weijian", "monthly", 1)
     assert t["valid_to"] == meta().expires_on
     headers = [c["header"] for c in t["definition"]["columns"]]
@@ -232,7 +235,7 @@ def test_uploaded_form_asks_before_guessing_and_refuses_lookalike(people):
     request_id = admission.submit(staff, meta("重残无业人员情况表"), decided, shape)
     row = admission.get(admin, request_id)
     code = admission.approve_new(admin, request_id, row["version"])
-    t = reports.template(code)
+    t = reports.template(admin, code)
     printed = [c["header"] for c in t["definition"]["columns"]]
     assert printed == [h for h in shape.headers if h != "序号"]  # the form's own columns, in order
     assert t["definition"]["layout"]["seq"] is True
@@ -241,7 +244,7 @@ def test_uploaded_form_asks_before_guessing_and_refuses_lookalike(people):
 
 def _expire(admin, code: str, valid_to: date) -> None:
     """A new version of the template approved a year ago and running to `valid_to`."""
-    t = reports.template(code)
+    t = reports.template(admin, code)
     approved = date.today() - timedelta(days=365)
     reports.save_version(admin, {**t["definition"], "valid_from": approved, "valid_to": valid_to})
 
@@ -271,7 +274,7 @@ def test_expired_template_refuses_and_renewal_restores(people):
     with pytest.raises(admission.AdmissionError, match="请勿重复提交"):
         admission.request_renewal(staff, code, "再申请一次", date.today() + timedelta(days=30))
     version = admission.renew(admin, renewal, 1)
-    t = reports.template(code)
+    t = reports.template(admin, code)
     assert t["version"] == version and t["valid_to"] == date.today() + timedelta(days=400)
     _, run = reports.generate_bytes(staff, code)
     assert run.version == version
@@ -295,12 +298,14 @@ def test_reminder_thirty_days_before(people):
 
 
 def test_approve_as_existing_template_with_field_map(people):
-    staff, _, admin = people
+    staff, other, admin = people
     wanted = admission.picked(
         "resident", ["resident_name", "resident_id_number", "age", "community"]
     )
     request_id = admission.submit(staff, meta("八十岁以上老人名单"), wanted)
-    proposed = admission.default_field_map(admission.get(admin, request_id), "mz_elderly_allowance")
+    proposed = admission.default_field_map(
+        admin, admission.get(admin, request_id), "mz_elderly_allowance"
+    )
     assert proposed == {
         "姓名": "姓名",
         "身份证号": "公民身份号码",
@@ -319,8 +324,12 @@ def test_approve_as_existing_template_with_field_map(people):
         proposed,
     )
     assert "高龄津贴发放花名册" in row["note"] and "4/4" in row["note"]
-    assert admission.granted_templates("weijian") == {"mz_elderly_allowance"}
-    assert admission.granted_templates("minzheng") == set()
+    assert reports.store.granted(staff) == {"mz_elderly_allowance"}
+    assert reports.store.granted(other) == set()
+    # The department now uses the existing roster: it is listed for them and generates.
+    assert "mz_elderly_allowance" in {t["code"] for t in reports.templates(staff)}
+    _, run = reports.generate_bytes(staff, "mz_elderly_allowance")
+    assert run.rows > 0
 
 
 def test_template_expiry_never_passes_three_years(people):

@@ -217,7 +217,7 @@ def test_templates_regenerate_each_form_in_its_own_layout(pile):
     assert "填表人" in footer and "审核人" in footer
 
     elderly = next(f for f in consolidation.load(admin, pile_id).forms if "高龄津贴" in f.name)
-    t = reports.template(elderly.template_code)
+    t = reports.template(admin, elderly.template_code)
     assert t["definition"]["filter"]["tags"]["all"] == ["elderly_80"]  # from the title
     assert t["definition"]["title"].startswith("{年}年{单位}")
     assert t["valid_to"] is not None and t["department"] == "minzheng"

@@ -24,8 +24,6 @@ from yibiaotong.admission.assessment import (
     Assessment,
     RequestedField,
     assess,
-    classify,
-    template_keys,
 )
 from yibiaotong.admission.forms import FormShape
 from yibiaotong.reports.definition import MAX_COLUMNS, ReportError
@@ -350,7 +348,7 @@ def request_renewal(scope: Scope, code: str, reason: str, expires_on: date) -> i
     department = _require_requester(scope)
     reason = _text(reason, "续期理由", 5, 500)
     try:
-        t = reports.template(code)
+        t = reports.template(scope, code)
     except ReportError as exc:
         raise AdmissionError(str(exc)) from exc
     if t["department"] != department:
@@ -594,9 +592,9 @@ def _with_template(scope, row, version, data, action, state, note, default_note,
     return defn
 
 
-def default_field_map(row: Mapping[str, Any], code: str) -> dict[str, str | None]:
+def default_field_map(scope: Scope, row: Mapping[str, Any], code: str) -> dict[str, str | None]:
     """Requested header → the existing template's column header holding the same field."""
-    t = reports.template(code)
+    t = reports.template(scope, code)
     columns = {c.get("field") or c.get("derived"): c["header"] for c in t["definition"]["columns"]}
     return {f.header: columns.get(f.field) for f in request_fields(row) if f.field != "seq"}
 
@@ -613,14 +611,14 @@ def approve_existing(
     `field_map` (requested header → X's column, None where X has nothing) is kept."""
     row = _open_for_review(scope, request_id, "new")
     try:
-        t = reports.template(code)
+        t = reports.template(scope, code)
     except ReportError as exc:
         raise AdmissionError(str(exc)) from exc
     if not reports.in_force(t) or t["definition"].get("kind") != "list":
         raise AdmissionError(f"报表“{t['name']}”不是在用的名册类报表，不能作为替代")
     if t["definition"]["entity"] != row["entity"]:
         raise AdmissionError(f"报表“{t['name']}”的对象与申请不同，不能作为替代")
-    mapped = dict(field_map) if field_map is not None else default_field_map(row, code)
+    mapped = dict(field_map) if field_map is not None else default_field_map(scope, row, code)
     headers = {c["header"] for c in t["definition"]["columns"]}
     bad = [v for v in mapped.values() if v is not None and v not in headers]
     if bad:
@@ -647,7 +645,7 @@ def renew(scope: Scope, request_id: int, version: int, note: str = "") -> int:
     """Approve a renewal: the template's next version runs to the requested expiry (≤ 3 years
     from today); returns that version."""
     row = _open_for_review(scope, request_id, "renewal")
-    t = reports.template(row["template_code"])
+    t = reports.template(scope, row["template_code"])
     today = date.today()
     valid_to = min(row["expires_on"], latest_expiry(today))
     data = {**t["definition"], "code": t["code"], "status": "active", "valid_to": valid_to}
@@ -705,15 +703,3 @@ def expiring(scope: Scope, within_days: int = REMIND_DAYS, today: date | None = 
         )
     out.sort(key=lambda r: r["days_left"])
     return out
-
-
-def granted_templates(department: str) -> set[str]:
-    """Templates of other departments this department uses through an approved request."""
-    return {code for (code,) in db.fetch_all("admission/granted_templates", department=department)}
-
-
-def shared_with(row: Mapping[str, Any], code: str) -> list[str]:
-    """The requested fields an existing template fills (for the reviewer's comparison)."""
-    keys = template_keys(reports.template(code)["definition"])
-    assessed = classify(row["entity"], request_fields(row))
-    return [a.header for a in assessed if a.kind == "held" and a.field in keys]

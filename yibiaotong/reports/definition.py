@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -115,43 +115,14 @@ class Standard:
     code_values: dict[str, dict[str, dict[str, str]]]
     tag_entities: dict[str, str]
     departments: dict[str, str]
-    attrs: dict[str, dict[str, tags.FieldRef]] = field(default_factory=dict)
-
-
-def attr_refs(
-    entity: str, cur: duckdb.DuckDBPyConnection | None = None
-) -> dict[str, tags.FieldRef]:
-    """Field code → reference of the entity's fields kept in `attrs` (no typed column): a
-    template column may show them (plan reads them with json_extract_string); rules, filters,
-    sorts and sums cannot use them."""
-
-    def build(entity: str, rows=None) -> dict[str, tags.FieldRef]:
-        rows = rows if rows is not None else catalog.field_defs(entity)
-        return {
-            f["code"]: tags.FieldRef(
-                f["code"],
-                f["code"],
-                f["name"],
-                entity,
-                f["data_type"],
-                f["code_list"],
-                f["sensitivity"],
-            )
-            for f in rows
-            if not f["column_name"]
-        }
-
-    if cur is None:
-        return db.cached("attr_refs", build, entity)
-    rel = db.run(cur, "catalog/field_defs", entity=entity)
-    cols = [d[0] for d in rel.description]
-    return build(entity, [dict(zip(cols, row, strict=True)) for row in rel.fetchall()])
+    attrs: dict[str, dict[str, tags.FieldRef]]  # fields kept in attrs: columns, not conditions
 
 
 def standard(cur: duckdb.DuckDBPyConnection | None = None) -> Standard:
     """The field standard, tags and departments currently in force (on `cur` when loading)."""
-    refs, values = {}, {}
+    refs, values, attrs = {}, {}, {}
     for entity in catalog.ENTITIES:
+        attrs[entity] = tags.attr_refs(entity, cur)
         if cur is None:
             refs[entity], values[entity] = tags.reference(entity)
         else:
@@ -163,13 +134,13 @@ def standard(cur: duckdb.DuckDBPyConnection | None = None) -> Standard:
     else:
         tag_rows = db.run(cur, "reports/active_tags").fetchall()
         departments = dict(db.run(cur, "catalog/departments").fetchall())
-    attrs = {entity: attr_refs(entity, cur) for entity in catalog.ENTITIES}
     return Standard(refs, values, dict(tag_rows), departments, attrs)
 
 
 def _field_codes(entity: str, std: Standard) -> dict[str, tags.FieldRef]:
-    """Field-standard codes (not column names) of one entity, for template columns."""
-    return {**std.attrs.get(entity, {}), **{r.code: r for r in std.refs[entity].values() if r.code}}
+    """Field-standard codes (not column names) of one entity, for template columns (fields kept
+    in attrs included)."""
+    return {r.code: r for r in std.refs[entity].values() if r.code} | std.attrs[entity]
 
 
 def _check_spec(entity: str, spec: Any, std: Standard, where: str) -> dict[str, Any]:
@@ -318,6 +289,34 @@ def _check_measures(entity: str, raw: Any, std: Standard) -> list[dict[str, Any]
     return out
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TEXT_NAMES = {
+    "name": "报表名称",
+    "title": "标题",
+    "description": "说明",
+    "header": "表头",
+    "group": "上级表头",
+    "note": "表下注释",
+    "label": "合计行文字",
+    "value": "条件取值",
+}
+
+
+def _check_texts(value: Any, key: str = "") -> None:
+    """Every text of a definition is printable: control characters (NUL, tabs, line breaks …)
+    would break file and sheet names, Excel cells and print layouts."""
+    if isinstance(value, str):
+        if _CONTROL.search(value):
+            what = _TEXT_NAMES.get(key, key)
+            _fail(f"{what}“{_CONTROL.sub('', value)[:30]}”中含有不可见的控制字符，请删除后再保存")
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_texts(v, str(k))
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _check_texts(v, key)
+
+
 def check_definition(data: Any, std: Standard | None = None) -> dict[str, Any]:
     """Validate a template definition and return it canonical; raise ReportError (Chinese)."""
     std = std or standard()
@@ -439,6 +438,7 @@ def check_definition(data: Any, std: Standard | None = None) -> dict[str, Any]:
         out["rows"] = rows
         out["measures"] = _check_measures(entity, data.get("measures"), std)
         out["totals"] = {"label": "合计", "sum": []}
+    _check_texts(out)
     return out
 
 
@@ -448,8 +448,8 @@ def column_kind(entity: str, column: Mapping[str, Any], std: Standard | None = N
             _field_codes(entity, std)
             if std
             else {
-                **attr_refs(entity),
                 **{r.code: r for r in tags.reference(entity)[0].values() if r.code},
+                **tags.attr_refs(entity),
             }
         )
         ref = refs.get(column["field"])

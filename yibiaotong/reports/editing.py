@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from yibiaotong import conditions, tags
-from yibiaotong.reports.definition import DERIVED, ReportError, attr_refs
+from yibiaotong.reports.definition import DERIVED, ReportError
 
 BLANK = "__blank__"  # a column left for the clerk to fill by hand
 BLANK_LABEL = "（空白列，手填）"
@@ -46,7 +46,7 @@ def column_choices(entity: str) -> dict[str, str]:
     """What a template column may show: field codes and derived names → Chinese labels."""
     refs, _ = tags.reference(entity)
     out = {r.code: r.label for r in refs.values() if r.code}
-    out.update({code: ref.label for code, ref in attr_refs(entity).items()})
+    out.update({code: r.label for code, r in tags.attr_refs(entity).items()})
     for key, d in DERIVED.items():
         if entity in d.entities:
             out[key] = f"{d.label}（派生）"

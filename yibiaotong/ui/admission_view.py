@@ -520,7 +520,7 @@ def review_form(scope: Scope, row: dict, result: Assessment) -> None:
             ),
             key=f"{k}_existing",
         )
-        proposed = admission.default_field_map(row, chosen_code)
+        proposed = admission.default_field_map(scope, row, chosen_code)
         columns = [c["header"] for c in by_code[chosen_code]["definition"]["columns"]]
         edited = st.data_editor(
             pd.DataFrame(
