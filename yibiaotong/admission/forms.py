@@ -20,7 +20,6 @@ from yibiaotong.excel.cells import safe_text
 
 # Consolidation reads wide forms (a census-style sheet may have a hundred items); a template or
 # a request holds at most reports.definition.MAX_COLUMNS of them.
-MAX_FORM_COLUMNS = 500
 _FOOTER_WORDS = {
     "填表人": "填表人",
     "制表人": "填表人",
@@ -103,7 +102,7 @@ def _title(ws: Worksheet, header_row: int, fallback: str) -> str:
 
 
 def _shape(ws: Worksheet, name: str, digest: str) -> FormShape:
-    block = template_fill.detect_header(ws, max_columns=MAX_FORM_COLUMNS)
+    block = template_fill.detect_header(ws)  # upload.py bounds the columns
     last_col = block.columns[-1].col
     below = _lines_below(ws, block.footer_row, last_col) if block.footer_row else []
     footer = []

@@ -143,11 +143,10 @@ def _is_unit_line(items: Sequence[tuple[int, str]]) -> bool:
     )
 
 
-def detect_header(ws: Worksheet, max_columns: int = 60) -> HeaderBlock:
-    """Find the header block (one to three rows) of a blank form; TemplateError if there is none.
-    Columns past `max_columns` are not read (a form to fill; consolidation reads wider ones)."""
+def detect_header(ws: Worksheet) -> HeaderBlock:
+    """Find the header block (one to three rows) of a blank form; TemplateError if there is none."""
     rows = min(max(ws.max_row, 1), SCAN_ROWS + 40)
-    max_col = min(ws.max_column, max_columns)
+    max_col = ws.max_column  # upload.py refuses sheets that declare absurd dimensions
     texts, ranges = _cell_texts(ws, rows)
     start = None
     title = ""
