@@ -415,7 +415,14 @@ def restore(path: str | Path, *, username: str = "cli") -> dict[str, Any]:
         f"；原数据库文件保存为 {aside.name}" if aside.exists() else ""
     )
     with db.transaction() as cur:
-        db.run(cur, "auth/insert_access_log", username=username, action="db_restore", detail=detail)
+        db.run(
+            cur,
+            "auth/insert_access_log",
+            username=username,
+            action="db_restore",
+            detail=detail,
+            address=None,
+        )
     return {
         "message": f"已{detail}。{key}",
         "aside": str(aside) if aside.exists() else None,
@@ -446,7 +453,7 @@ def _restore_key(folder: Path, stem: str) -> str:
     if beside.exists():
         _write_private(key, beside.read_text(encoding="utf-8"))
         return "已从备份目录取回 Cookie 签名密钥。"
-    from yibiaotong import auth
+    from yibiaotong import sessions
 
-    auth.ensure_cookie_key()
+    sessions.ensure_cookie_key()
     return "备份旁没有 Cookie 签名密钥，已生成新密钥：所有用户需要重新登录。"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from yibiaotong import auth, config, db
 from yibiaotong.backups import BackupError
-from yibiaotong.scope import ROLES
+from yibiaotong.scope import ROLES, AccessDenied
 
 
 def _progress_bar() -> callable:
@@ -79,6 +79,17 @@ def _done(result: dict | None) -> int:
     return 0
 
 
+def _read_password(prompt: str) -> str:
+    """Asked twice on a terminal; otherwise one line of standard input (`echo pw | yibiaotong …`).
+    Never an argument: command lines end up in shell history and process lists."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(prompt)
+    if getpass.getpass("再次输入：") != first:
+        raise auth.AuthError("两次输入的密码不一致。")
+    return first
+
+
 def _cmd_init(args) -> int:
     from yibiaotong import bootstrap, console
 
@@ -89,7 +100,14 @@ def _cmd_init(args) -> int:
             file=sys.stderr,
         )
         return 2
-    report = bootstrap.initialise(args.residents, force=args.force, progress=_progress_bar())
+    admin = None
+    if args.admin:
+        password = _read_password(f"区数据局管理员 {args.admin} 的密码：")
+        admin = (args.admin, args.admin_name or args.admin, password)
+    residents = args.residents if args.residents is not None else (0 if admin else 50_000)
+    report = bootstrap.initialise(
+        residents, force=args.force, progress=_progress_bar(), admin=admin
+    )
     print(f"数据库：{report['db']}")
     if report["migrations"]:
         print(f"已应用迁移：{', '.join(report['migrations'])}")
@@ -98,7 +116,13 @@ def _cmd_init(args) -> int:
         print(f"演示数据：{report['demo']}，用时 {report['demo_seconds']} 秒")
         print(f"规则标签已计算，用时 {report['tag_refresh_seconds']} 秒")
     if report["demo_users"]:
-        print(f"已创建演示账号：{', '.join(report['demo_users'])}（密码见 README）")
+        print(f"已创建演示账号：{', '.join(report['demo_users'])}（密码见 README，仅供演示）")
+    if "admin" in report:
+        print(f"正式库：已创建区数据局管理员 {report['admin']}，没有其他账号。")
+    if report["install_kind"] == "demo":
+        print("这是演示库：数据是虚构的，账号密码是公开的，请勿录入真实信息。")
+    elif not report["accounts"]:
+        print("尚无任何账号。正式使用请运行：yibiaotong init --admin 用户名（密码随后输入）")
     if report["cookie_key_created"]:
         print(f"已生成 Cookie 签名密钥：{config.secret_key_path().name}（勿提交到 git）")
     return 0
@@ -116,7 +140,7 @@ def _cmd_user(args) -> int:
             )
         return 0
     if args.user_cmd == "add":
-        password = args.password or getpass.getpass("密码：")
+        password = _read_password(f"{args.username} 的初始密码：")
         return _done(
             run_job(
                 "user_admin",
@@ -130,7 +154,7 @@ def _cmd_user(args) -> int:
             )
         )
     if args.user_cmd == "passwd":
-        password = args.password or getpass.getpass("新密码：")
+        password = _read_password(f"{args.username} 的新密码：")
         return _done(
             run_job("user_admin", action="passwd", username=args.username, password=password)
         )
@@ -138,7 +162,20 @@ def _cmd_user(args) -> int:
         return _done(
             run_job("user_admin", action="lock", username=args.username, minutes=args.minutes)
         )
-    return _done(run_job("user_admin", action="unlock", username=args.username))
+    if args.user_cmd == "update":
+        return _done(
+            run_job(
+                "user_admin",
+                action="update",
+                username=args.username,
+                role=args.role,
+                org=args.org,
+                department=args.department,
+                clearance=None if args.clearance is None else args.clearance == "yes",
+            )
+        )
+    # unlock, deactivate, reactivate
+    return _done(run_job("user_admin", action=args.user_cmd, username=args.username))
 
 
 def _cmd_backup(args) -> int:
@@ -214,29 +251,39 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", help="DuckDB 文件路径（默认 data/yibiaotong.duckdb）")
     sub = parser.add_subparsers(dest="cmd", required=True)
 
-    p = sub.add_parser("init", help="建库、加载参考目录、生成演示辖区")
-    p.add_argument("--residents", type=int, default=50_000, help="演示人口数（0 = 仅参考目录）")
+    p = sub.add_parser("init", help="建库、加载参考目录；演示库或正式库（--admin）")
+    p.add_argument(
+        "--residents", type=int, help="演示人口数（默认 50000；0 = 仅参考目录；正式库不可用）"
+    )
+    p.add_argument("--admin", metavar="USERNAME", help="正式库：创建唯一的区数据局管理员")
+    p.add_argument("--admin-name", help="管理员姓名（默认同用户名）")
     p.add_argument("--force", action="store_true", help="删除已有数据库后重建")
     p.set_defaults(func=_cmd_init)
 
     p = sub.add_parser("user", help="用户管理")
     us = p.add_subparsers(dest="user_cmd", required=True)
     us.add_parser("list", help="列出用户")
-    a = us.add_parser("add", help="新增用户")
+    a = us.add_parser("add", help="新增用户（密码从提示或标准输入读取，首次登录须修改）")
     a.add_argument("username")
     a.add_argument("--name", required=True)
     a.add_argument("--role", required=True, choices=list(ROLES))
     a.add_argument("--org", required=True, help="组织机构代码")
     a.add_argument("--department")
-    a.add_argument("--password", help="不提供则交互输入")
-    a = us.add_parser("passwd", help="重置密码")
+    a = us.add_parser("passwd", help="重置密码（从提示或标准输入读取）")
     a.add_argument("username")
-    a.add_argument("--password")
-    a = us.add_parser("lock", help="锁定账户")
+    a = us.add_parser("lock", help="临时锁定账户")
     a.add_argument("username")
-    a.add_argument("--minutes", type=int, default=60 * 24 * 365)
-    a = us.add_parser("unlock", help="解锁账户")
+    a.add_argument("--minutes", type=int, default=60, help="锁定分钟数（默认 60，最长 7 天）")
+    a = us.add_parser("unlock", help="解锁账户并清除登录失败记录")
     a.add_argument("username")
+    for cmd, text in (("deactivate", "停用账户"), ("reactivate", "启用账户")):
+        us.add_parser(cmd, help=text).add_argument("username")
+    a = us.add_parser("update", help="修改角色、辖区、部门、敏感信息权限")
+    a.add_argument("username")
+    a.add_argument("--role", choices=list(ROLES))
+    a.add_argument("--org", help="组织机构代码")
+    a.add_argument("--department", help="部门代码（空字符串 = 无）")
+    a.add_argument("--clearance", choices=["yes", "no"], help="可否查看敏感信息")
     p.set_defaults(func=_cmd_user)
 
     p = sub.add_parser("backup", help="在线一致性备份到新的 DuckDB 文件，并逐表校验")
@@ -262,6 +309,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("refresh-tags", help="重新计算全部规则标签")
     p.set_defaults(func=_cmd_refresh_tags)
 
+    from yibiaotong.importing import cli as import_cli
+
+    import_cli.add_parser(sub)
+
     p = sub.add_parser("bench", help="性能基准（默认 900 万人口）")
     p.add_argument("--residents", type=int, default=9_000_000)
     p.add_argument("--out", default="bench/results.json")
@@ -279,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(filename=log_file, level=logging.WARNING, force=True)
     try:
         return args.func(args)
-    except (auth.AuthError, db.DatabaseUnavailable, BackupError) as exc:
+    except (auth.AuthError, AccessDenied, db.DatabaseUnavailable, BackupError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -114,6 +115,7 @@ def connect(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
         con = _databases.get(key)
         if con is None:
             Path(key).parent.mkdir(parents=True, exist_ok=True)
+            _keep_private(Path(key))
             try:
                 con = duckdb.connect(
                     key,
@@ -129,6 +131,15 @@ def connect(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
             _databases[key] = con
             _bump_catalog_version(key)  # another process may have changed the file meanwhile
         return con
+
+
+def _keep_private(path: Path) -> None:
+    """The database holds personal data: its files are for their owner only. DuckDB re-creates
+    the .wal at every checkpoint, so only the process umask keeps that one private."""
+    os.umask(os.umask(0) | 0o077)
+    for file in (path, path.with_name(path.name + ".wal")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)
 
 
 def close_all() -> None:
@@ -280,14 +291,16 @@ def migrate(path: Path | str | None = None) -> list[str]:
     return applied
 
 
-def run_ids(cur: duckdb.DuckDBPyConnection, name: str, ids: Iterable[Any], /) -> list[dict]:
+def run_ids(
+    cur: duckdb.DuckDBPyConnection, name: str, ids: Iterable[Any], /, **params: Any
+) -> list[dict]:
     """Rows of a by-ids query as dicts: ids deduplicated, sorted, None dropped. A query that
     also declares $lo / $hi gets the ids' bounds, so zone maps skip other row groups."""
     ids = sorted({i for i in ids if i is not None})
     if not ids:
         return []
     bounds = {"lo": ids[0], "hi": ids[-1]} if {"lo", "hi"} <= query(name).params else {}
-    rel = run(cur, name, ids=ids, **bounds)
+    rel = run(cur, name, ids=ids, **bounds, **params)
     cols = [d[0] for d in rel.description]
     return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
 

@@ -93,8 +93,10 @@ def user_admin(
     department: str | None = None,
     minutes: int | None = None,
     password: str | None = None,
+    clearance: bool | None = None,
 ) -> dict:
-    by = ctx.scope.username
+    """The CLI's user commands, done by the console for the caller it checked (ctx.scope)."""
+    caller = ctx.scope
     if action == "list":
         users = [
             {
@@ -105,21 +107,35 @@ def user_admin(
                 "department": u["department"],
                 "state": auth.user_state(u),
             }
-            for u in auth.list_users()
+            for u in auth.list_users(caller)
         ]
         return {"message": f"共 {len(users)} 个用户。", "users": users}
     if action == "add":
-        auth.add_user(username, name, password, role, org, department, by=by)
-        return {"message": f"已创建用户 {username}"}
+        auth.add_user(caller, username, name, password, role, org, department)
+        return {"message": f"已创建用户 {username}（首次登录须修改密码）"}
     if action == "passwd":
-        auth.set_password(username, password, by=by)
-        return {"message": f"已重置 {username} 的密码"}
+        auth.reset_password(caller, username, password)
+        return {"message": f"已重置 {username} 的密码，其会话已结束，下次登录须修改密码"}
     if action == "lock":
-        auth.lock_user(username, minutes=minutes, by=by)
-        return {"message": f"已锁定 {username}"}
+        until = auth.lock_user(caller, username, minutes=minutes or 60)
+        return {"message": f"已锁定 {username} 至 {until:%Y-%m-%d %H:%M}"}
     if action == "unlock":
-        auth.unlock_user(username, by=by)
+        auth.unlock_user(caller, username)
         return {"message": f"已解锁 {username}"}
+    if action in ("deactivate", "reactivate"):
+        auth.set_active(caller, username, action == "reactivate")
+        return {"message": f"已{'启用' if action == 'reactivate' else '停用'} {username}"}
+    if action == "update":
+        user = auth.get_user(username) or {}
+        changes = auth.update_user(
+            caller,
+            username,
+            role=role or user.get("role"),
+            org_code=org or user.get("org_code"),
+            department=user.get("department") if department is None else department,
+            clearance=user.get("clearance") if clearance is None else clearance,
+        )
+        return {"message": "；".join(changes) if changes else "没有变化"}
     raise jobs.JobError(f"未知的用户操作：{action}")
 
 

@@ -571,7 +571,26 @@ def write_changes(
     return new_version
 
 
+def provenance_source(source: str) -> str:
+    """The catalogue source a write counts as: import:<code> and review:<code> are that source;
+    console edits and life events are hand entry."""
+    kind, _, code = source.partition(":")
+    return code if kind in ("import", "review") and code else "console"
+
+
 def log_change(cur, scope, entity, entity_id, field_code, old, new, source, batch_id, version):
+    """One change_log row; a field's provenance (who set it, from which source, when) follows."""
+    if not field_code.startswith("_"):
+        keys = {"entity": entity, "entity_id": entity_id, "field": field_code}
+        db.run(cur, "ledger/delete_field_provenance", **keys)
+        db.run(
+            cur,
+            "ledger/insert_field_provenance",
+            **keys,
+            source=provenance_source(source),
+            batch_id=batch_id,
+            username=scope.username,
+        )
     db.run(
         cur,
         "ledger/insert_change",
@@ -647,7 +666,13 @@ def changes_since(scope: Scope, entity: str, record_id: int, version: int, cur=N
 # ---------------------------------------------------------------- history
 
 
-FIELD_EVENTS = {"_created": "新建记录", "_status": "状态", "_tag": "标签", "_link": "关联"}
+FIELD_EVENTS = {
+    "_created": "新建记录",
+    "_status": "状态",
+    "_tag": "标签",
+    "_link": "关联",
+    "_review": "冲突审核",
+}
 
 
 def _readable(scope: Scope, entity: str, change: dict) -> dict:
@@ -662,6 +687,39 @@ def _readable(scope: Scope, entity: str, change: dict) -> dict:
         name = f["name"]
         old, new = display(scope, f, change["old_value"]), display(scope, f, change["new_value"])
     return {**change, "field_name": name, "old": old, "new": new}
+
+
+def source_name(source: str | None) -> str:
+    """A change_log source as users read it: 台账编辑, 业务办理：迁入, 数据回流：公安户籍人口 …"""
+    from yibiaotong.events import EVENT_NAMES
+
+    kind, _, code = (source or "").partition(":")
+    if kind == "console":
+        return "台账编辑"
+    if kind == "event":
+        return f"业务办理：{EVENT_NAMES.get(code, code)}"
+    names = {r["code"]: r["name"] for r in db.fetch_dicts("importing/list_sources")}
+    label = {"import": "数据回流", "review": "冲突审核", "undo": "撤销回流"}.get(kind)
+    if label:
+        return f"{label}：{names.get(code, code)}"
+    return source or ""
+
+
+def provenance(scope: Scope, entity: str, record_id: int) -> dict[str, dict]:
+    """Who set each field of a record: source, batch, time, user (and who verified it)."""
+    get(scope, entity, record_id)  # refuses out-of-scope ids
+    rows = db.fetch_dicts("ledger/record_provenance", entity=entity, entity_id=int(record_id))
+    return {r["field"]: r for r in rows}
+
+
+def provenance_text(row: dict) -> str:
+    """One line beside a value: 来源 公安户籍人口 · 2026-11-20 10:32 · 批次 3f2a9c1e."""
+    parts = [f"来源：{row['source_name']}", f"{row['set_at']:%Y-%m-%d %H:%M}"]
+    if row.get("batch_id"):
+        parts.append(f"批次 {row['batch_id'][:8]}")
+    if row.get("verified_at"):
+        parts.append(f"核实于 {row['verified_at']:%Y-%m-%d} by {row['verified_by']}")
+    return " · ".join(parts)
 
 
 def history(scope: Scope, entity: str, record_id: int) -> list[dict]:

@@ -109,10 +109,9 @@ def open_app(page: Page, url: str) -> None:
 
 
 def login(page: Page, username: str, password: str, ok: bool = True) -> None:
-    """Log in through the form. A successful login sets the re-login cookie about a second later
-    through a component that reruns the app: wait for that too, or a click made meanwhile is lost."""
+    """Log in through the form (one click: the login run itself lands on 首页)."""
     page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
+    page.get_by_label("密码", exact=True).fill(password)
     page.get_by_role("button", name="登录").click()
     wait_for_app(page)
     if ok:
@@ -123,7 +122,7 @@ def login(page: Page, username: str, password: str, ok: bool = True) -> None:
 
 
 def auth_cookie(context, timeout: float = 15) -> dict:
-    """The re-login cookie arrives about a second after the login run; poll for it."""
+    """The re-login cookie, written by a script as the login run's page arrives; poll for it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for c in context.cookies():

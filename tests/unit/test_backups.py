@@ -94,7 +94,14 @@ def test_restore_of_a_verified_backup_reproduces_every_table(writable_db, tmp_pa
         cur.execute(
             "update resident set phone = '13900000000' where id = (select min(id) from resident)"
         )
-    auth.add_user("newcomer", "新同事", "Newcomer#2026", "social_worker", "330102009001")
+    auth.add_user(
+        auth.system_scope("cli"),
+        "newcomer",
+        "新同事",
+        "Qiantang-River-9",
+        "social_worker",
+        "330102009001",
+    )
     config.secret_key_path().unlink()
 
     result = backups.restore(target)

@@ -76,8 +76,8 @@ def test_a_restart_leaves_edited_rules_templates_and_users_as_they_were(writable
     assert tagged("elderly_80") == aged_at_least(70)
     defn = reports.template("mz_tekun")["definition"]
     saved = reports.save_version(ADMIN, {**defn, "name": "特困人员名册（街道版）"})
-    auth.lock_user("sw_hongmei", minutes=60)
-    auth.set_password("leader_zlk", "Changed#2026")
+    auth.lock_user(ADMIN, "sw_hongmei", minutes=60)
+    auth.reset_password(ADMIN, "leader_zlk", "Qiantang-River-9")
     hash_before = auth.get_user("leader_zlk")["password_hash"]
     locked_before = auth.get_user("sw_hongmei")["locked_until"]
 
