@@ -254,33 +254,33 @@ def _attempts(entity: str, text: str | None) -> list[_Attempt]:
 def _address_attempt(term: str) -> _Attempt:
     """Residents whose address contains `term`: through the rarest of its two-character pieces
     in the address search tables, or (a single character) a scan of addresses."""
-    piece = _rarest_piece(term)
-    if piece is None:
+    if len(term) < 2:
         return _scan("address", term=term)
-    return _Attempt(_ADDRESS_FIND, None, {}, {"entity": "resident", "piece": piece, "term": term})
+    # The piece is chosen when this route is tried (_find): a name found first needs none.
+    return _Attempt(_ADDRESS_FIND, None, {}, {"entity": "resident", "piece": None, "term": term})
 
 
 def _address_match(entity: str, term: str | None) -> tuple[dict, dict]:
     """The `{address}` condition of find_/count_<entity> and its parameters: the record's id
     among those the address search tables find for `term`, or (no piece) contains()."""
     alias = ENTITY_ALIASES[entity]
-    piece = _rarest_piece(term) if term else None
+    piece = None
+    if term and len(term) > 1:
+        with db.cursor() as cur:
+            piece = _rarest_piece(cur, term)
     if piece is None:
         return {"address": f"contains({alias}.address, $text)"}, {}
     fragment = f"{alias}.id in (select l.record_id {ADDRESS_LINKS})"
     return {"address": fragment}, {"entity": entity, "piece": piece}
 
 
-def _rarest_piece(term: str) -> str | None:
-    """The two-character piece of `term` that the fewest addresses hold (None for one
-    character): every address containing the term holds each of its pieces."""
+def _rarest_piece(cur, term: str) -> str:
+    """The two-character piece of `term` (two or more characters) that the fewest addresses
+    hold: every address containing the term holds each of its pieces."""
     pieces = list(dict.fromkeys(term[i : i + 2] for i in range(len(term) - 1)))
-    if len(pieces) <= 1:
-        return pieces[0] if pieces else None
-    with db.cursor() as cur:
-        sizes = {
-            p: db.run(cur, "ledger/count_address_piece", token=p).fetchone()[0] for p in pieces
-        }
+    if len(pieces) == 1:
+        return pieces[0]
+    sizes = {p: db.run(cur, "ledger/count_address_piece", token=p).fetchone()[0] for p in pieces}
     return min(pieces, key=lambda p: sizes[p])
 
 
@@ -359,6 +359,9 @@ def _find(cur, entity, attempt, base, sort, descending, limit, offset, cap, last
     """Ids of one page and the number of matches when already known (None: count later), or
     ([], 0) when the route finds nobody and is not the last. Only filter and sort columns are
     read; the shown columns are fetched by id afterwards."""
+    if attempt.find == _ADDRESS_FIND:
+        piece = _rarest_piece(cur, attempt.params["term"])
+        attempt = _Attempt(attempt.find, None, {}, {**attempt.params, "piece": piece})
     if attempt.find in _INDEXED_FINDS and (sort != "id" or descending):
         # Indexed finds are in register order: another order sorts the hits' ids on the table.
         every = db.run(cur, attempt.find, limit=None, offset=0, **base, **attempt.params)
