@@ -154,14 +154,10 @@ RESIDENT_KEY = {
 SEARCH_TOKEN_KINDS = ("id_number", "name", "phone")  # filled in this (sorted) order
 _TOKEN_FIND = "ledger/find_resident_token"
 _ADDRESS_FIND = "ledger/find_by_address"
-ENTITY_ALIASES = {"household": "h", "house": "h", "shop": "s"}  # in find_/count_<entity>
-# Records of $entity whose address holds $piece and contains $text (schema 0180).
-ADDRESS_LINKS = (
-    "from address_link as l where l.entity = $entity and l.address_id in ("
-    "select b.id from address_book as b where contains(b.address, $text) and b.id in ("
-    "select p.address_id from address_piece as p where p.token = $piece))"
-)
-_INDEXED_FINDS = (_TOKEN_FIND, _ADDRESS_FIND)  # return ids in register order with the count
+_INDEXED_FINDS = (_TOKEN_FIND, _ADDRESS_FIND)
+# Above this many addresses holding a term's rarest piece (of ~3 million in a 9-million district:
+# 平海路 has ~2,000, 10幢 ~300,000) a scan that stops counting at COUNT_CAP is as fast.
+ADDRESS_INDEX_LIMIT = 100_000  # return ids in register order with the count
 # The address column of each entity, for the address search tables (schema 0180).
 ADDRESS_COLUMNS = {
     "resident": "current_address",
@@ -229,18 +225,7 @@ def _attempts(entity: str, text: str | None) -> list[_Attempt]:
     words, initials, digits = _classify(text)
     if entity != "resident":
         params = {"text": words, "initials": initials, "digits": digits}
-        slots, address_params = _address_match(entity, words)
-        return [
-            _Attempt(
-                f"ledger/find_{entity}",
-                f"ledger/count_{entity}",
-                slots,
-                {
-                    **params,
-                    **address_params,
-                },
-            )
-        ]
+        return [_Attempt(f"ledger/find_{entity}", f"ledger/count_{entity}", {}, params)]
     if initials:
         latin = _name_attempts(initials) if len(initials) > 1 else []
         return [_scan("initials", term=initials), *latin]
@@ -260,28 +245,25 @@ def _address_attempt(term: str) -> _Attempt:
     return _Attempt(_ADDRESS_FIND, None, {}, {"entity": "resident", "piece": None, "term": term})
 
 
-def _address_match(entity: str, term: str | None) -> tuple[dict, dict]:
-    """The `{address}` condition of find_/count_<entity> and its parameters: the record's id
-    among those the address search tables find for `term`, or (no piece) contains()."""
-    alias = ENTITY_ALIASES[entity]
-    piece = None
-    if term and len(term) > 1:
-        with db.cursor() as cur:
-            piece = _rarest_piece(cur, term)
-    if piece is None:
-        return {"address": f"contains({alias}.address, $text)"}, {}
-    fragment = f"{alias}.id in (select l.record_id {ADDRESS_LINKS})"
-    return {"address": fragment}, {"entity": entity, "piece": piece}
-
-
-def _rarest_piece(cur, term: str) -> str:
+def _rarest_piece(cur, term: str) -> tuple[str, int]:
     """The two-character piece of `term` (two or more characters) that the fewest addresses
-    hold: every address containing the term holds each of its pieces."""
-    pieces = list(dict.fromkeys(term[i : i + 2] for i in range(len(term) - 1)))
-    if len(pieces) == 1:
-        return pieces[0]
+    hold, and how many hold it: every address containing the term holds each of its pieces."""
+    pieces = dict.fromkeys(term[i : i + 2] for i in range(len(term) - 1))
     sizes = {p: db.run(cur, "ledger/count_address_piece", token=p).fetchone()[0] for p in pieces}
-    return min(pieces, key=lambda p: sizes[p])
+    piece = min(sizes, key=lambda p: sizes[p])
+    return piece, sizes[piece]
+
+
+def _settled(cur, attempt: _Attempt) -> _Attempt:
+    """An address attempt with its piece chosen, or the scan when even the rarest piece is
+    common: the scan stops counting at COUNT_CAP, the index would gather every hit."""
+    if attempt.find != _ADDRESS_FIND:
+        return attempt
+    term = attempt.params["term"]
+    piece, holders = _rarest_piece(cur, term)
+    if holders > ADDRESS_INDEX_LIMIT:
+        return _scan("address", term=term)
+    return _Attempt(attempt.find, None, {}, {**attempt.params, "piece": piece})
 
 
 def _digit_attempts(digits: str) -> list[_Attempt]:
@@ -334,6 +316,7 @@ def search(
     with db.cursor() as cur:
         for number, attempt in enumerate(attempts, start=1):
             last = number == len(attempts)
+            attempt = _settled(cur, attempt)
             ids, total = _find(
                 cur, entity, attempt, base, sort, descending, page_size, offset, cap, last
             )
@@ -359,9 +342,6 @@ def _find(cur, entity, attempt, base, sort, descending, limit, offset, cap, last
     """Ids of one page and the number of matches when already known (None: count later), or
     ([], 0) when the route finds nobody and is not the last. Only filter and sort columns are
     read; the shown columns are fetched by id afterwards."""
-    if attempt.find == _ADDRESS_FIND:
-        piece = _rarest_piece(cur, attempt.params["term"])
-        attempt = _Attempt(attempt.find, None, {}, {**attempt.params, "piece": piece})
     if attempt.find in _INDEXED_FINDS and (sort != "id" or descending):
         # Indexed finds are in register order: another order sorts the hits' ids on the table.
         every = db.run(cur, attempt.find, limit=None, offset=0, **base, **attempt.params)

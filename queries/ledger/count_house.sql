@@ -7,7 +7,7 @@ from (
     where
         starts_with(h.grid_code, $org_code)
         and ($status is null or h.status = $status)
-        and ($text is null or {address} or contains(h.owner_name, $text))
+        and ($text is null or contains(h.address, $text) or contains(h.owner_name, $text))
         and ($initials is null or false)
         and ($digits is null or contains(h.house_no, $digits) or contains(h.owner_phone, $digits))
     limit $cap

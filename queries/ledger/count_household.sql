@@ -7,7 +7,7 @@ from (
     where
         starts_with(h.grid_code, $org_code)
         and ($status is null or h.status = $status)
-        and ($text is null or {address} or contains(h.household_no, $text))
+        and ($text is null or contains(h.address, $text) or contains(h.household_no, $text))
         and ($initials is null or exists (
             select 1 from resident as r
             where r.id = h.head_id and starts_with(r.name_initials, $initials)

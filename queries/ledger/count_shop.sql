@@ -8,7 +8,7 @@ from (
         starts_with(s.grid_code, $org_code)
         and ($status is null or s.status = $status)
         and (
-            $text is null or contains(s.name, $text) or {address}
+            $text is null or contains(s.name, $text) or contains(s.address, $text)
             or contains(s.legal_person, $text)
         )
         and ($initials is null or false)

@@ -125,6 +125,22 @@ def test_address_hits_in_another_order_and_later_pages(use_fixture_db):
     assert list(rows["id"]) == expected[::-1][:50]
 
 
+def test_a_term_whose_pieces_are_all_common_is_scanned_with_the_same_result(
+    use_fixture_db, monkeypatch
+):
+    scope = district()
+    road = rows_of(
+        "select regexp_extract(current_address, '区(.+?[路街巷])', 1) as road from resident "
+        "where current_address is not null group by road order by count(*) desc, road limit 1"
+    )[0][0]
+    indexed = ledger.search(scope, "resident", road, page_size=100_000)
+    monkeypatch.setattr(ledger, "ADDRESS_INDEX_LIMIT", 0)  # every piece counts as common
+    with db.cursor() as cur:
+        assert ledger._settled(cur, ledger._address_attempt(road)).find == "ledger/find_resident"
+    scanned = ledger.search(scope, "resident", road, page_size=100_000)
+    assert list(scanned[0]["id"]) == list(indexed[0]["id"]) == plain(scope, "resident", road)
+
+
 def test_address_tables_follow_saves_life_events_and_imports(worker):
     rid, version = rows_of(
         "select id, version from resident where starts_with(grid_code, $o) and status = 'active' "
