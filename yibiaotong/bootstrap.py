@@ -143,6 +143,8 @@ def initialise(
         started = time.perf_counter()
         with db.transaction() as cur:
             ledger.refresh_search_tokens(cur, None)
+            for entity in ("household", "house", "shop"):
+                ledger.refresh_address_search(cur, entity, None)
             tags.refresh_rules(cur)
             db.bump_data_version(cur)
         report["tag_refresh_seconds"] = round(time.perf_counter() - started, 2)
