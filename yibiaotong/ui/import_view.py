@@ -452,19 +452,20 @@ def import_log(scope: Scope) -> None:
     )
     st.dataframe(table, hide_index=True, key="imp_log_table", placeholder="")
     by_id = {r["id"]: r for r in rows}
+    # No state in the label: the browser keeps a chosen option's label while the batch's state
+    # changes under it (an undo finishing); the line below the picker shows the state.
     picked = st.selectbox(
         "选择批次（查看详情、下载拒绝清单或撤销）",
         list(by_id),
-        format_func=lambda i: (
-            f"{by_id[i]['created_at']:%m-%d %H:%M} · {by_id[i]['file_name']} · "
-            f"{batches.STATES.get(by_id[i]['state'], by_id[i]['state'])}"
-        ),
+        format_func=lambda i: f"{by_id[i]['created_at']:%m-%d %H:%M} · {by_id[i]['file_name']}",
         key="imp_log_pick",
     )
     batch = batches.get(scope, picked)
     counts = batch.get("counts") or {}
     st.markdown(
-        f"**{batch['file_name']}**（{batch['source_name']}）· 批次 `{batch['id']}` · SHA-256 `{batch['sha256']}`"
+        f"**{job_view.plain(batch['file_name'])}**（{batch['source_name']}）· "
+        f"{batches.STATES.get(batch['state'], batch['state'])} · 批次 `{batch['id']}` · "
+        f"SHA-256 `{batch['sha256']}`"
     )
     if counts.get("actions"):
         st.caption(
