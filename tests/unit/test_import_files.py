@@ -152,7 +152,10 @@ def test_old_xls_files_are_read(tmp_path):
 # ---------------------------------------------------------------- refused files
 
 
-def _huge_dimension_xlsx() -> bytes:
+def _huge_dimension_xlsx(
+    dimension: bytes = b"A1:XFD1048576",
+    far_cell: bytes = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>',
+) -> bytes:
     """A small workbook whose sheet claims A1:XFD1048576 and has a cell at the far corner."""
     src = zipfile.ZipFile(io.BytesIO(xlsx_bytes(sample_people(1), title=None)))
     out = io.BytesIO()
@@ -161,15 +164,25 @@ def _huge_dimension_xlsx() -> bytes:
             data = src.read(item)
             if item.filename == "xl/worksheets/sheet1.xml":
                 data = data.replace(
-                    b'<dimension ref="A1:G2"/>', b'<dimension ref="A1:XFD1048576"/>'
+                    b'<dimension ref="A1:G2"/>', b'<dimension ref="' + dimension + b'"/>'
                 )
-                data = data.replace(
-                    b"</sheetData>",
-                    b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
-                    b"</sheetData>",
-                )
+                data = data.replace(b"</sheetData>", far_cell + b"</sheetData>")
             dst.writestr(item, data)
     return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "far_cell",
+    [
+        b'<row r="3"><c r="GS3" t="inlineStr"><is><t>x</t></is></c></row>',  # column 201
+        b'<row r="3"><c r="A1048577" t="inlineStr"><is><t>x</t></is></c></row>',  # a lying cell
+        b'<row r="1048577"><c t="inlineStr"><is><t>x</t></is></c></row>',
+    ],
+)
+def test_a_sheet_that_declares_little_but_fills_past_the_limits_is_refused(tmp_path, far_cell):
+    data = _huge_dimension_xlsx(b"A1:G2", far_cell)
+    with pytest.raises(reader.ReadError, match="范围过大"):
+        reader.inspect(write(tmp_path, "h.xlsx", data), "h.xlsx")
 
 
 def test_a_huge_declared_dimension_is_refused_in_seconds_on_every_path(tmp_path, use_fixture_db):
