@@ -88,11 +88,23 @@ def _masked_sample(scope: Scope, values: list[str]) -> str:
     return "、".join(s.replace("\n", " ")[:20] for s in shown)
 
 
+def _read(scope: Scope, batch_id: str, overrides: dict) -> stage.ReadResult:
+    """The file as read, once per batch and overrides in a session: every choice in the editor
+    reruns the page, and reading a large workbook takes seconds."""
+    key = (batch_id, tuple(sorted(overrides.items())))
+    cached = st.session_state.get("imp_read")
+    if cached is None or cached[0] != key:
+        result = stage.read(scope, batch_id, **overrides)
+        result.info.workbook = None  # the loaded sheet stays out of the session
+        cached = st.session_state["imp_read"] = (key, result)
+    return cached[1]
+
+
 def mapping_editor(scope: Scope, batch: dict) -> None:
     """The file as read (overridable), every column with samples and the proposed field, editable."""
     overrides = st.session_state.setdefault(f"imp_over_{batch['id']}", {})
     try:
-        result = stage.read(scope, batch["id"], **overrides)
+        result = _read(scope, batch["id"], overrides)
     except ImportError_ as exc:
         _error(exc)
         overrides.clear()
