@@ -73,11 +73,12 @@ def upload_form(scope: Scope) -> None:
             st.warning("请先选择文件。")
             return
         try:
-            batch_id, _ = stage.upload(scope, file, file.name, code, default_org)
+            batch_id, result = stage.upload(scope, file, file.name, code, default_org)
         except (ImportError_, AccessDenied) as exc:
             _error(exc)
             return
         st.session_state[BATCH_KEY] = batch_id
+        _keep_read(batch_id, {}, result)
         st.rerun()
 
 
@@ -91,13 +92,20 @@ def _masked_sample(scope: Scope, values: list[str]) -> str:
 def _read(scope: Scope, batch_id: str, overrides: dict) -> stage.ReadResult:
     """The file as read, once per batch and overrides in a session: every choice in the editor
     reruns the page, and reading a large workbook takes seconds."""
-    key = (batch_id, tuple(sorted(overrides.items())))
     cached = st.session_state.get("imp_read")
-    if cached is None or cached[0] != key:
-        result = stage.read(scope, batch_id, **overrides)
-        result.info.workbook = None  # the loaded sheet stays out of the session
-        cached = st.session_state["imp_read"] = (key, result)
+    if cached is None or cached[0] != _read_key(batch_id, overrides):
+        return _keep_read(batch_id, overrides, stage.read(scope, batch_id, **overrides))
     return cached[1]
+
+
+def _read_key(batch_id: str, overrides: dict) -> tuple:
+    return batch_id, tuple(sorted(overrides.items()))
+
+
+def _keep_read(batch_id: str, overrides: dict, result: stage.ReadResult) -> stage.ReadResult:
+    result.info.workbook = None  # the loaded sheet stays out of the session
+    st.session_state["imp_read"] = (_read_key(batch_id, overrides), result)
+    return result
 
 
 def mapping_editor(scope: Scope, batch: dict) -> None:
