@@ -135,6 +135,25 @@ def test_formula_cells_are_marked(tmp_path):
     assert rows[0][1][2].startswith(reader.FORMULA_MARK)
 
 
+def test_cells_far_below_the_header_are_read_like_the_first_ones(tmp_path):
+    """Rows past the first forty take a faster path: numbers, dates, formulas and blanks must
+    come out as they do near the header (the oracle: the same cells in row 2)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["姓名", "身份证号", "出生日期", "年龄", "备注"])
+    cells = ["张三", 330102195001010011, datetime(1950, 1, 1), "=2026-1950", None]
+    for _ in range(120):
+        ws.append(cells)
+    out = io.BytesIO()
+    wb.save(out)
+    _, rows, _ = read_all(write(tmp_path, "far.xlsx", out.getvalue()))
+    assert len(rows) == 120 and rows[-1][0] == 121
+    near = rows[0][1]
+    assert near[1].startswith(reader.NUMBER_MARK) and near[2] == "1950-01-01"
+    assert near[3].startswith(reader.FORMULA_MARK) and near[4] is None
+    assert all(row == near for _, row in rows)
+
+
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice converts the .xls")
 def test_old_xls_files_are_read(tmp_path):
     src = write(tmp_path, "old.xlsx", xlsx_bytes(sample_people(2)))

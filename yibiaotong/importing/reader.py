@@ -300,11 +300,21 @@ def _sheet_rows(wb: _Workbook, sheet: str, progress: Progress = None):
                     if (r, c) != (r1, c1):
                         merged[(r, c)] = (r1, c1)
     first_cells: dict[tuple[int, int], str | None] = {}
+    # Rows that need a look at each cell; the others (almost all of a large sheet) are converted
+    # in one comprehension, text cells as they are.
+    careful = {r for r, _ in merged} | {r - 1 for r, _ in formulas} | set(range(40))
     # Blank cells before the first used one: the spreadsheet's own row and column numbers.
     yield from ([None] for _ in range(start_row))
     total = max(ws.height or 1, 1)
     for index, values in enumerate(ws.iter_rows()):
         r = start_row + index
+        if progress and index % 50_000 == 0:
+            progress(index / total, "读取文件")
+        if r not in careful:
+            yield [None] * start_col + [
+                v if v.__class__ is str and v else _cell_text(v) for v in values
+            ]
+            continue
         row = [None] * start_col
         for offset, value in enumerate(values):
             c = start_col + offset
@@ -316,8 +326,6 @@ def _sheet_rows(wb: _Workbook, sheet: str, progress: Progress = None):
             if r < 40:
                 first_cells[(r, c)] = text
             row.append(text)
-        if progress and index % 50_000 == 0:
-            progress(index / total, "读取文件")
         yield row
 
 
