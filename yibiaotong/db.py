@@ -172,7 +172,7 @@ def memory_budget(limit: str) -> Iterator[None]:
 
 def _set_memory_limit(limit: str) -> None:
     with cursor() as cur:
-        run(cur, "settings/set_memory_limit", limit=limit)
+        run(cur, "settings/set_memory_limit", memory_limit=limit)
 
 
 def run(cur: duckdb.DuckDBPyConnection, name: str, /, **params: Any) -> duckdb.DuckDBPyConnection:
