@@ -190,6 +190,35 @@ def _before(cur: duckdb.DuckDBPyConnection, q: Query) -> None:
         _transactions[id(cur)] = True
 
 
+_budget_lock = threading.Lock()
+_budget_holders = 0
+
+
+@contextmanager
+def memory_budget(limit: str) -> Iterator[None]:
+    """Hold DuckDB's memory_limit (one for the whole database: every session shares it) at
+    `limit` while a large job runs, spilling past it to the temp directory; the configured
+    limit comes back when the last holder leaves. Without it DuckDB keeps the table blocks a
+    large join read cached up to the console's limit, which is most of the process's memory."""
+    global _budget_holders
+    with _budget_lock:
+        _budget_holders += 1
+        if _budget_holders == 1:
+            _set_memory_limit(limit)
+    try:
+        yield
+    finally:
+        with _budget_lock:
+            _budget_holders -= 1
+            if _budget_holders == 0:
+                _set_memory_limit(config.memory_limit())
+
+
+def _set_memory_limit(limit: str) -> None:
+    with cursor() as cur:
+        run(cur, "settings/set_memory_limit", memory_limit=limit)
+
+
 def run(cur: duckdb.DuckDBPyConnection, name: str, /, **params: Any) -> duckdb.DuckDBPyConnection:
     """Execute the named query on `cur` with checked $named parameters."""
     q = query(name)

@@ -513,6 +513,13 @@ def result_file(scope: Scope, job_id: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def expired_file(row: dict[str, Any]) -> str | None:
+    """The name of the result file a job made and purge_results deleted; None for a job that
+    still has its file or never made one (an import, a user change)."""
+    result = row.get("result")
+    return result.get("expired_file") if isinstance(result, dict) else None
+
+
 def log_lines(scope: Scope, job_id: str) -> list[dict[str, Any]]:
     get(scope, job_id)
     return db.fetch_dicts("jobs/job_log", job_id=job_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from yibiaotong import db, ledger
+from yibiaotong import config, db, ledger
 from yibiaotong.importing import batches, commit, stage
 from yibiaotong.importing.batches import ImportError_
 from yibiaotong.scope import Scope
@@ -20,7 +20,7 @@ EXTRA_TABLES = ("field_provenance", "entity_tag", "tag_period", "value_conflict"
 def undo(scope: Scope, batch_id: str, progress: Progress = None) -> dict:
     progress = progress or (lambda fraction, step: None)
     undo_id = f"undo-{batch_id}"
-    with db.transaction() as cur:
+    with db.memory_budget(config.import_memory_limit()), db.transaction() as cur:
         batch = batches.get(scope, batch_id, cur)
         if batch["state"] != "committed":
             raise ImportError_("只有已写入的批次可以撤销。")
