@@ -671,6 +671,16 @@ def org_names(org_code: str) -> dict[str, str]:
     return db.catalog_cached("org_names", build, org_code)
 
 
+def org_labels(org_code: str) -> dict[str, str]:
+    """Code → org_label of every unit under `org_code` (cached per data version): a selectbox of
+    a district's 600 grids formats its options from one read, not one query per option."""
+
+    def build(org_code: str) -> dict[str, str]:
+        return {u["code"]: u["full_name"].replace("/", " › ") for u in org_units_under(org_code)}
+
+    return db.cached("org_labels", build, org_code)
+
+
 def next_level(org_code: str) -> str:
     """The level one below an org unit (a grid's own level for a grid)."""
     return {6: "street", 9: "community"}.get(len(org_code), "grid")
