@@ -147,6 +147,13 @@ RESIDENT_MATCH = {
     "initials": "starts_with(r.name_initials, $term)",
     "digits": "(contains(r.id_number, $term) or contains(r.phone, $term))",
 }
+# `{head_initials}` of find_household / count_household: the head's pinyin initials, read from
+# the resident table only when initials were typed (else DuckDB still joins all 9 million).
+HEAD_INITIALS = {
+    False: "false",
+    True: "exists (select 1 from resident as r "
+    "where r.id = h.head_id and starts_with(r.name_initials, $initials))",
+}
 RESIDENT_KEY = {
     "name": "r.name = $term",
     "ids": "list_contains($ids, r.id)",
@@ -225,7 +232,10 @@ def _attempts(entity: str, text: str | None) -> list[_Attempt]:
     words, initials, digits = _classify(text)
     if entity != "resident":
         params = {"text": words, "initials": initials, "digits": digits}
-        return [_Attempt(f"ledger/find_{entity}", f"ledger/count_{entity}", {}, params)]
+        slots = (
+            {"head_initials": HEAD_INITIALS[initials is not None]} if entity == "household" else {}
+        )
+        return [_Attempt(f"ledger/find_{entity}", f"ledger/count_{entity}", slots, params)]
     if initials:
         latin = _name_attempts(initials) if len(initials) > 1 else []
         return [_scan("initials", term=initials), *latin]
