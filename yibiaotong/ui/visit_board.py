@@ -46,7 +46,7 @@ def panel(scope: Scope, org: str, p: charts.Palette, go_to: Callable[[str], None
                 shares,
                 p,
                 f"走访完成率 · {done:,} / {tasks:,} 户",
-                max(height - 110, 160),
+                max(height - 110, 26 * len(rows) + 70),  # a row per unit, labels apart
                 colours=[charts.share_colour(p, s) for s in shares],
                 text=[f"{s:.0%}" for s in shares],
                 customdata=[r["unit"] for r in rows],
