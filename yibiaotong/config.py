@@ -24,6 +24,12 @@ def memory_limit() -> str:
     return os.environ.get("YIBIAOTONG_MEMORY_LIMIT", "4GB")
 
 
+def import_memory_limit() -> str:
+    """DuckDB's memory_limit while an import previews or commits (db.memory_budget): with the
+    Python side of the reader it keeps the process within the 2 GB an import may take."""
+    return os.environ.get("YIBIAOTONG_IMPORT_MEMORY_LIMIT", "1GB")
+
+
 def threads() -> int:
     return int(os.environ.get("YIBIAOTONG_THREADS", os.cpu_count() or 2))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,9 +79,27 @@ class _Event:
         return row[0]
 
 
+_joined = threading.local()
+
+
+@contextmanager
+def joined(cur, batch_id: str) -> Iterator[None]:
+    """Events called inside run in the caller's transaction and batch (a 走访 save is one
+    transaction); the caller ends the batch with ledger.after_write."""
+    _joined.batch = (cur, batch_id)
+    try:
+        yield
+    finally:
+        _joined.batch = None
+
+
 @contextmanager
 def _event(scope: Scope, name: str) -> Iterator[_Event]:
     """One event: a transaction, one batch id; rule tags of the touched records refresh at the end."""
+    outer = getattr(_joined, "batch", None)
+    if outer is not None:
+        yield _Event(outer[0], scope, f"event:{name}", outer[1])
+        return
     with db.transaction() as cur:
         event = _Event(cur, scope, f"event:{name}", uuid.uuid4().hex[:12])
         yield event

@@ -44,7 +44,11 @@ FINISHED = frozenset({"done", "failed", "cancelled", "interrupted"})
 READERS = 2  # jobs that only read run side by side; writing jobs take turns
 PROGRESS_FLUSH_SECONDS = 2.0
 # Modules whose import registers job kinds (an area adds its module here).
-KIND_MODULES = ("yibiaotong.job_kinds", "yibiaotong.importing.job_kinds")
+KIND_MODULES = (
+    "yibiaotong.job_kinds",
+    "yibiaotong.importing.job_kinds",
+    "yibiaotong.admission.background",
+)
 
 INTERRUPTED = (
     "控制台在任务运行期间停止（重启或进程被终止），任务未完成：未提交的修改已全部撤销，"
@@ -507,6 +511,13 @@ def result_file(scope: Scope, job_id: str) -> Path | None:
         return None
     path = result_folder(job_id) / row["result_file"]
     return path if path.is_file() else None
+
+
+def expired_file(row: dict[str, Any]) -> str | None:
+    """The name of the result file a job made and purge_results deleted; None for a job that
+    still has its file or never made one (an import, a user change)."""
+    result = row.get("result")
+    return result.get("expired_file") if isinstance(result, dict) else None
 
 
 def log_lines(scope: Scope, job_id: str) -> list[dict[str, Any]]:

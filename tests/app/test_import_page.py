@@ -91,3 +91,22 @@ def test_a_conflict_is_decided_from_the_review_queue(writable_db):
 def test_district_level_department_accounts_are_told_who_may_import(use_fixture_db):
     at = open_import("weijian")
     assert any("街道数据专员" in w.value for w in at.warning)
+
+
+def test_the_mapping_editor_reads_the_file_once_while_columns_are_chosen(writable_db, monkeypatch):
+    batch_id = land(
+        "clerk_zlk", [["甲", person_id(11), "某路1号"], ["乙", person_id(12), "某路2号"]]
+    )
+    reads = []
+    real = stage.read
+    monkeypatch.setattr(stage, "read", lambda *a, **k: reads.append(a) or real(*a, **k))
+    at = open_import("clerk_zlk", batch_id)
+    box = at.selectbox(key=f"imp_map_{batch_id}_2")
+    box.select(box.options[0]).run()
+    assert not at.exception, at.exception
+    at.selectbox(key=f"imp_map_{batch_id}_0").select(box.options[0]).run()
+    assert len(reads) == 1
+    # Reading again with the settings chosen is another reading.
+    at.selectbox(key=f"imp_enc_{batch_id}").select("gb18030").run()
+    at.button(key=f"imp_reread_{batch_id}").click().run()
+    assert len(reads) == 2

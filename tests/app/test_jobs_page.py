@@ -37,3 +37,33 @@ def test_a_job_survives_its_starters_session_and_is_found_in_a_new_one(writable_
     assert backup_id != job_id
     row = jobs.wait(auth.scope_for("admin"), backup_id, timeout=120)
     assert row["state"] == "done", row["message"]
+
+
+def test_the_expired_file_note_is_shown_only_for_a_job_whose_file_was_deleted(writable_db):
+    from datetime import datetime, timedelta
+
+    from yibiaotong import config, reports
+    from yibiaotong.ui import job_view
+
+    leader = auth.scope_for("leader_zlk")
+    codes = [t["code"] for t in reports.batch_codes(leader, "minzheng")][:1]
+    with_file = jobs.run_inline(
+        leader, "report_batch", codes=codes, org_code="330102009", label="民政"
+    )
+    name = jobs.result_file(leader, with_file["id"]).name
+    jobs.purge_results(now=datetime.now() + timedelta(days=config.job_result_days() + 1))
+    no_file = jobs.run_inline(auth.scope_for("admin"), "refresh_tags")
+    assert with_file["state"] == no_file["state"] == "done"
+
+    app = logged_in_app("admin")
+    app.switch_page("app_pages/jobs.py").run()
+
+    def notes(job_id: str) -> list[str]:
+        app.selectbox(key="jobs_pick").select(job_id).run()
+        assert not app.exception, app.exception
+        assert not app.get("download_button")
+        return [c.value for c in app.caption if "保存期限" in c.value]
+
+    assert notes(no_file["id"]) == []
+    # The name is shown as text (Markdown marks escaped), not the job's own message.
+    assert notes(with_file["id"]) == [f"结果文件 {job_view.plain(name)} 已超过保存期限，已删除。"]

@@ -185,6 +185,10 @@ def test_upload_map_preview_commit_provenance_conflict_rejects_undo(
     page.get_by_role("dialog").get_by_role("button", name="确认撤销").click()
     wait_for_app(page)
     expect(page.get_by_text("已撤销").first).to_be_visible(timeout=60_000)
+    # The picker names the batch; its state is read below it, never a stale 已写入.
+    picker = page.get_by_test_id("stSelectbox").filter(has_text="选择批次").aria_snapshot()
+    assert files["csv"].name in picker and "已写入" not in picker, picker
+    expect(page.get_by_text("已撤销 · 批次")).to_be_visible()
     shot(page, "import-log-desktop")
     assert no_horizontal_scroll(page)
 

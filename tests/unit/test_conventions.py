@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from yibiaotong import db, ledger
+from yibiaotong import config, db, ledger
 from yibiaotong.config import QUERIES_DIR, ROOT
 from yibiaotong.ui.pages import PAGES
 
@@ -145,6 +145,7 @@ IMPORT_SLOTS = {
     "column": "name",
     "stage_table": "import_row",
     "extra_table": "field_provenance",
+    "filled": "(r.name is not null)::bigint",
 }
 SAMPLE = {
     "varchar": "330102",
@@ -158,8 +159,9 @@ SAMPLE = {
     "json": "{}",
 }
 
-# Parameters whose value names a table (query_table($table)) need a real one.
-SAMPLE_BY_NAME = {"table": "app_setting"}
+# Parameters whose value names a table (query_table($table)) need a real one; a memory limit
+# is a setting of the whole database, not rolled back: the configured one.
+SAMPLE_BY_NAME = {"table": "app_setting", "memory_limit": config.memory_limit()}
 
 
 def test_every_page_file_is_registered_and_every_registered_page_exists():

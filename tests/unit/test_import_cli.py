@@ -1,4 +1,5 @@
-"""`yibiaotong import`: the engine on the command line, and a clear word while the console runs."""
+"""`yibiaotong import`: the engine on the command line (the hand-over to a running console is in
+tests/e2e/test_operations.py), and a clear word while another process holds the database."""
 
 from __future__ import annotations
 
@@ -42,7 +43,9 @@ def test_an_unknown_column_or_source_is_a_clear_error(writable_db, tmp_path, cap
 HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); open(sys.argv[2], 'w'); time.sleep(60)"
 
 
-def test_while_another_process_holds_the_database_the_cli_says_what_to_do(writable_db, tmp_path):
+def test_while_another_process_not_the_console_holds_the_database_the_cli_names_it(
+    writable_db, tmp_path
+):
     db.close_all()
     ready = tmp_path / "holding"
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(writable_db), str(ready)])
@@ -72,4 +75,29 @@ def test_while_another_process_holds_the_database_the_cli_says_what_to_do(writab
         holder.kill()
         holder.wait()
     assert result.returncode == 2
-    assert "控制台" in result.stderr and "数据回流" in result.stderr
+    assert f"正被另一个进程使用（PID {holder.pid}）" in result.stderr
+
+
+def test_the_cli_imports_as_a_named_account_with_its_area_and_only_for_the_district_admin(
+    writable_db, tmp_path, capsys
+):
+    import pytest
+
+    from yibiaotong import auth, jobs
+    from yibiaotong.scope import AccessDenied
+
+    path = tmp_path / "流动人口.csv"
+    path.write_bytes(f"姓名,身份证号\r\n代导入,{id_number('33010219850101002')}\r\n".encode("gbk"))
+    args = ["import", str(path), "--source", "gongan_floating", "--dry-run"]
+    assert cli.main([*args, "--user", "clerk_zlk"]) == 0, capsys.readouterr().err
+    with db.cursor() as cur:
+        batch = cur.execute(
+            "select created_by, org_code from import_batch order by created_at desc limit 1"
+        ).fetchone()
+    clerk = auth.scope_for("clerk_zlk")
+    assert batch == (clerk.username, clerk.org_code)
+    # A street account may not run the CLI's job, nor act for another account through it.
+    with pytest.raises(AccessDenied):
+        jobs.run_inline(
+            clerk, "import_file", path=str(path), source="gongan_floating", user="admin"
+        )

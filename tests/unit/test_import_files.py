@@ -135,6 +135,25 @@ def test_formula_cells_are_marked(tmp_path):
     assert rows[0][1][2].startswith(reader.FORMULA_MARK)
 
 
+def test_cells_far_below_the_header_are_read_like_the_first_ones(tmp_path):
+    """Rows past the first forty take a faster path: numbers, dates, formulas and blanks must
+    come out as they do near the header (the oracle: the same cells in row 2)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["姓名", "身份证号", "出生日期", "年龄", "备注"])
+    cells = ["张三", 330102195001010011, datetime(1950, 1, 1), "=2026-1950", None]
+    for _ in range(120):
+        ws.append(cells)
+    out = io.BytesIO()
+    wb.save(out)
+    _, rows, _ = read_all(write(tmp_path, "far.xlsx", out.getvalue()))
+    assert len(rows) == 120 and rows[-1][0] == 121
+    near = rows[0][1]
+    assert near[1].startswith(reader.NUMBER_MARK) and near[2] == "1950-01-01"
+    assert near[3].startswith(reader.FORMULA_MARK) and near[4] is None
+    assert all(row == near for _, row in rows)
+
+
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice converts the .xls")
 def test_old_xls_files_are_read(tmp_path):
     src = write(tmp_path, "old.xlsx", xlsx_bytes(sample_people(2)))
@@ -152,7 +171,10 @@ def test_old_xls_files_are_read(tmp_path):
 # ---------------------------------------------------------------- refused files
 
 
-def _huge_dimension_xlsx() -> bytes:
+def _huge_dimension_xlsx(
+    dimension: bytes = b"A1:XFD1048576",
+    far_cell: bytes = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>',
+) -> bytes:
     """A small workbook whose sheet claims A1:XFD1048576 and has a cell at the far corner."""
     src = zipfile.ZipFile(io.BytesIO(xlsx_bytes(sample_people(1), title=None)))
     out = io.BytesIO()
@@ -161,15 +183,25 @@ def _huge_dimension_xlsx() -> bytes:
             data = src.read(item)
             if item.filename == "xl/worksheets/sheet1.xml":
                 data = data.replace(
-                    b'<dimension ref="A1:G2"/>', b'<dimension ref="A1:XFD1048576"/>'
+                    b'<dimension ref="A1:G2"/>', b'<dimension ref="' + dimension + b'"/>'
                 )
-                data = data.replace(
-                    b"</sheetData>",
-                    b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
-                    b"</sheetData>",
-                )
+                data = data.replace(b"</sheetData>", far_cell + b"</sheetData>")
             dst.writestr(item, data)
     return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "far_cell",
+    [
+        b'<row r="3"><c r="GS3" t="inlineStr"><is><t>x</t></is></c></row>',  # column 201
+        b'<row r="3"><c r="A1048577" t="inlineStr"><is><t>x</t></is></c></row>',  # a lying cell
+        b'<row r="1048577"><c t="inlineStr"><is><t>x</t></is></c></row>',
+    ],
+)
+def test_a_sheet_that_declares_little_but_fills_past_the_limits_is_refused(tmp_path, far_cell):
+    data = _huge_dimension_xlsx(b"A1:G2", far_cell)
+    with pytest.raises(reader.ReadError, match="范围过大"):
+        reader.inspect(write(tmp_path, "h.xlsx", data), "h.xlsx")
 
 
 def test_a_huge_declared_dimension_is_refused_in_seconds_on_every_path(tmp_path, use_fixture_db):

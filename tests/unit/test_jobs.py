@@ -177,7 +177,10 @@ def test_result_files_expire_but_the_job_stays_as_history(job_db):
     assert jobs.purge_results(now=later) == 1
     assert jobs.result_file(WORKER, row["id"]) is None
     assert not jobs.result_folder(row["id"]).exists()
-    assert jobs.get(WORKER, row["id"])["state"] == "done"
+    kept = jobs.get(WORKER, row["id"])
+    assert kept["state"] == "done" and jobs.expired_file(kept) == "a_b.txt"
+    assert kept["result"]["size"] == 1  # the job's own result is kept beside the name
+    assert jobs.expired_file(jobs.run_inline(WORKER, "test_reader", name="n", seconds=0)) is None
 
 
 CHILD = """

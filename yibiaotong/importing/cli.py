@@ -1,17 +1,15 @@
 """`yibiaotong import FILE --source CODE`: the same engine as the 数据回流 page, on the command
-line — read, show the mapping, preview, and (unless --dry-run) commit."""
+line — read, map, preview, and (unless --dry-run) commit. It runs as the `import_file` job: handed
+to the console when one runs (the console owns the database file), else in this process; either
+way the progress is shown and the mapping, preview and result are printed."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from yibiaotong import auth, catalog, db
-from yibiaotong.importing import commit, rejects, sources, stage
-from yibiaotong.importing.batches import ImportError_
-from yibiaotong.scope import AccessDenied, Scope
-
-DISTRICT = "330102"
+from yibiaotong import cli as main_cli
+from yibiaotong.importing import sources, stage
 
 
 def add_parser(sub) -> None:
@@ -42,122 +40,78 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _scope(args) -> Scope:
-    if args.user:
-        scope = auth.scope_for(args.user)
-        if scope is None:
-            raise ImportError_(f"用户“{args.user}”不存在或已停用。")
-        return scope
-    return Scope("cli", "district_admin", DISTRICT, clearance=True, name="命令行")
-
-
-def _progress(fraction: float, step: str) -> None:
-    width = 30
-    done = int(width * max(0.0, min(1.0, fraction)))
-    sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {fraction:5.0%} {step:<12}")
-    if fraction >= 1:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
-
-
-def _mapping(result: stage.ReadResult, overrides: list[str]) -> dict[int, str | None]:
-    chosen = {c.index: c.target for c in result.columns}
-    by_header = {c.header: c.index for c in result.columns}
-    for item in overrides:
-        header, _, target = item.partition("=")
-        if header.strip() not in by_header:
-            raise ImportError_(f"文件里没有名为“{header.strip()}”的列。")
-        chosen[by_header[header.strip()]] = target.strip() or None
-    return chosen
-
-
-def _print_columns(result: stage.ReadResult, chosen: dict[int, str | None]) -> None:
-    print(result.info.describe())
-    for c in result.columns:
-        target = chosen.get(c.index)
-        label = result.targets.get(target, target) if target else "（不导入）"
-        sample = "、".join(s for s in c.samples[:3] if s)[:40]
-        note = c.note or (c.match.reason if c.match else "")
-        print(
-            f"  {c.header or f'第{c.index + 1}列':<14} → {label:<18} {note[:30]:<30} 例：{sample}"
-        )
-
-
-def _print_summary(summary: stage.Summary) -> None:
+def _print_result(result: dict) -> None:
+    print(result["file"])
+    for header, label, note in result["columns"]:
+        print(f"  {header:<14} → {label:<18} {note[:40]}")
+    preview = result["preview"]
     actions = "，".join(
-        f"{stage.ACTIONS.get(k, k)} {v:,}" for k, v in sorted(summary.actions.items())
+        f"{stage.ACTIONS.get(k, k)} {v:,}" for k, v in sorted(preview["actions"].items())
     )
     print(f"预览：{actions or '无数据行'}")
-    if summary.changes:
-        print("字段变化：" + "，".join(f"{k} {v:,}" for k, v in summary.changes.items()))
-    rules = {k: v for k, v in summary.rules.items() if v}
+    if preview["changes"]:
+        print("字段变化：" + "，".join(f"{k} {v:,}" for k, v in preview["changes"].items()))
+    rules = {k: v for k, v in preview["rules"].items() if v}
     if rules:
         print("清洗：" + "，".join(f"{stage.RULES.get(k, k)} {v:,}" for k, v in rules.items()))
-    if summary.tags:
+    if preview["tags"]:
         print(
             "标签："
             + "，".join(
-                f"{'设置' if k == 'set' else '结束'} {v:,}" for k, v in summary.tags.items()
+                f"{'设置' if k == 'set' else '结束'} {v:,}" for k, v in preview["tags"].items()
             )
         )
-    share = summary.auto_placed_share
-    if share is not None:
-        print(f"自动落地比例：{share:.1%}")
-    if summary.rejects:
-        print(f"拒绝 {summary.rejects:,} 行（原因见拒绝清单）")
+    if preview["placed_share"] is not None:
+        print(f"自动落地比例：{preview['placed_share']:.1%}")
+    if preview["rejects"]:
+        print(f"拒绝 {preview['rejects']:,} 行（原因见拒绝清单）")
+    if result.get("rejects_file"):
+        print(f"拒绝清单：{result['rejects_file']}")
+    print(result["message"])
+
+
+def _list_sources() -> int:
+    """From the catalogue file: works while the console holds the database."""
+    for s in sources.read_sources():
+        if s["importable"]:
+            print(
+                f"{s['code']:<26} {s['name']:<18} {s['department'] or '':<12} {'、'.join(s['tags'])}"
+            )
+    return 0
 
 
 def run(args) -> int:
-    try:
-        if args.list_sources:
-            for s in sources.sources(importable_only=True):
-                tags = "、".join(s.tags)
-                print(f"{s.code:<26} {s.name:<18} {s.department_name or '':<12} {tags}")
-            return 0
-        if not args.source:
-            print("错误：请用 --source 指定数据来源（--list-sources 查看）", file=sys.stderr)
-            return 2
-        path = Path(args.file)
-        if not path.is_file():
-            print(f"错误：找不到文件 {path}", file=sys.stderr)
-            return 2
-        if args.org and catalog.org_unit(args.org) is None:
-            print(f"错误：未知的组织机构代码“{args.org}”", file=sys.stderr)
-            return 2
-        scope = _scope(args)
-        delimiter = "\t" if args.delimiter == "tab" else args.delimiter
-        overrides = {"encoding": args.encoding, "delimiter": delimiter, "sheet": args.sheet}
-        batch_id, result = stage.upload(scope, path, path.name, args.source, args.org, **overrides)
-        chosen = _mapping(result, args.map)
-        _print_columns(result, chosen)
-        summary = stage.preview(
-            scope, batch_id, chosen, roster_tag=args.roster, progress=_progress, **overrides
-        )
-        _print_summary(summary)
-        if args.rejects and summary.rejects:
-            rejects.write_report(scope, batch_id, args.rejects)
-            print(f"拒绝清单：{args.rejects}")
-        if args.dry_run:
-            print(f"只预览，未写入。批次 {batch_id}（可在控制台“数据回流”页面确认写入）")
-            return 0
-        written = commit.commit(
-            scope,
-            batch_id,
-            with_address_households=args.households_by_address,
-            progress=_progress,
-        )["written"]
-        print(
-            f"已写入批次 {batch_id}：新增 {written.get('inserted', 0):,}，"
-            f"更新字段 {written.get('fields_changed', 0):,}，待审核 {written.get('review', 0):,}"
-        )
-        return 0
-    except (ImportError_, AccessDenied) as exc:
-        print(f"错误：{exc}", file=sys.stderr)
+    if args.list_sources:
+        return _list_sources()
+    if not args.source:
+        print("错误：请用 --source 指定数据来源（--list-sources 查看）", file=sys.stderr)
         return 2
-    except db.DatabaseLockedError:
-        print(
-            "错误：控制台正在运行，命令行不能同时打开数据库。请在控制台的“数据回流”页面上传该文件"
-            "（进度在页面和“任务”中可见），或先停止控制台再运行本命令。",
-            file=sys.stderr,
-        )
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"错误：找不到文件 {path}", file=sys.stderr)
         return 2
+    mapping = {}
+    for item in args.map:
+        header, _, target = item.partition("=")
+        mapping[header.strip()] = target.strip() or None
+    result = main_cli.run_job(
+        "import_file",
+        path=str(path.resolve()),
+        source=args.source,
+        overrides={
+            "encoding": args.encoding,
+            "delimiter": "\t" if args.delimiter == "tab" else args.delimiter,
+            "sheet": args.sheet,
+        },
+        mapping=mapping,
+        roster_tag=args.roster,
+        default_org=args.org,
+        with_address_households=args.households_by_address,
+        dry_run=args.dry_run,
+        user=args.user,
+        rejects_path=str(Path(args.rejects).resolve()) if args.rejects else None,
+    )
+    if result is None:
+        return 2
+    _print_result(result)
+    return 0

@@ -10,7 +10,7 @@ from datetime import date
 
 from pypinyin import Style, lazy_pinyin
 
-from yibiaotong import catalog, db, ledger, tags
+from yibiaotong import catalog, config, db, ledger, tags
 from yibiaotong.importing import batches, sources, stage
 from yibiaotong.importing.batches import ImportError_
 from yibiaotong.scope import Scope
@@ -83,7 +83,7 @@ def commit(
     """Write a previewed batch. One transaction: a failure (or a killed process) leaves nothing."""
     progress = progress or (lambda fraction, step: None)
     today = today or date.today()
-    with db.transaction() as cur:
+    with db.memory_budget(config.import_memory_limit()), db.transaction() as cur:
         batch = batches.get(scope, batch_id, cur)
         if batch["state"] != "previewed":
             raise ImportError_(
@@ -138,6 +138,7 @@ def commit(
         if entity == "resident":
             refresh_search(cur, batch_id)
             db.run(cur, "importing/refresh_initials", batch_id=batch_id)
+        ledger.refresh_batch_addresses(cur, batch_id)
         progress(0.75, "更新规则标签")
         touched = [
             i for (i,) in db.run(cur, "importing/touched_records", batch_id=batch_id).fetchall()

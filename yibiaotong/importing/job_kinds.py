@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from yibiaotong import jobs
-from yibiaotong.importing import commit, stage, undo
+from yibiaotong import auth, catalog, jobs
+from yibiaotong.importing import commit, rejects, stage, undo
+from yibiaotong.importing.batches import ImportError_
+from yibiaotong.scope import AccessDenied, Scope
 
 ROLES = ("district_admin", "dept_staff")
 
@@ -75,7 +77,7 @@ def import_undo(ctx: jobs.JobContext, *, batch_id: str) -> dict:
     }
 
 
-@jobs.register("import_file", title="数据回流：导入文件", roles=ROLES)
+@jobs.register("import_file", title="数据回流：导入文件", roles=("district_admin",))
 def import_file(
     ctx: jobs.JobContext,
     *,
@@ -87,32 +89,63 @@ def import_file(
     default_org: str | None = None,
     with_address_households: bool = False,
     dry_run: bool = False,
+    user: str | None = None,
+    rejects_path: str | None = None,
 ) -> dict:
-    """A whole file as the CLI runs it: read, map (the mapper's proposal with the caller's
-    corrections by header), preview and, unless a dry run, commit."""
-    overrides = overrides or {}
+    """A whole file as the CLI runs it, in the console or in the CLI's own process: read, map
+    (the mapper's proposal with the caller's corrections by header), preview, write the reject
+    report and, unless a dry run, commit. The result holds what the CLI prints (no cell values:
+    job results are kept and listed)."""
+    scope = _acting(ctx.scope, user)
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if default_org and catalog.org_unit(default_org) is None:
+        raise ImportError_(f"未知的组织机构代码“{default_org}”。")
     file = Path(path)
-    batch_id, result = stage.upload(ctx.scope, file, file.name, source, default_org, **overrides)
+    if not file.is_file():
+        raise ImportError_(f"找不到文件 {file}。")
+    batch_id, result = stage.upload(scope, file, file.name, source, default_org, **overrides)
     chosen = {c.index: c.target for c in result.columns}
     by_header = {c.header: c.index for c in result.columns}
     for header, target in (mapping or {}).items():
         if header not in by_header:
-            raise stage.ImportError_(f"文件里没有名为“{header}”的列。")
-        chosen[by_header[header]] = target
+            raise ImportError_(f"文件里没有名为“{header}”的列。")
+        chosen[by_header[header]] = target or None
     summary = stage.preview(
-        ctx.scope,
+        scope,
         batch_id,
         chosen,
         roster_tag=roster_tag,
         progress=lambda f, step: ctx.progress(f * (1.0 if dry_run else 0.5), step),
         **overrides,
     )
-    out = {"batch_id": batch_id, "actions": summary.actions, "rejects": summary.rejects}
+    out = {
+        "batch_id": batch_id,
+        "file": result.info.describe(),
+        "columns": [
+            [
+                c.header or f"第{c.index + 1}列",
+                result.targets.get(chosen.get(c.index), chosen.get(c.index) or "（不导入）"),
+                c.note or (c.match.reason if c.match else "") or "",
+            ]
+            for c in result.columns
+        ],
+        "preview": {
+            "actions": summary.actions,
+            "changes": summary.changes,
+            "rules": summary.rules,
+            "tags": summary.tags,
+            "placed_share": summary.auto_placed_share,
+            "rejects": summary.rejects,
+        },
+    }
+    if rejects_path and summary.rejects:
+        rejects.write_report(scope, batch_id, rejects_path)
+        out["rejects_file"] = rejects_path
     if dry_run:
-        out["message"] = f"预览完成（未写入）：{_actions(summary)}。批次 {batch_id}。"
+        out["message"] = f"只预览，未写入。批次 {batch_id}（可在控制台“数据回流”页面确认写入）"
         return out
     written = commit.commit(
-        ctx.scope,
+        scope,
         batch_id,
         with_address_households=with_address_households,
         progress=lambda f, step: ctx.progress(0.5 + f / 2, step),
@@ -120,6 +153,21 @@ def import_file(
     out["written"] = written
     out["message"] = (
         f"已写入批次 {batch_id}：新增 {written.get('inserted', 0):,}，更新字段 "
-        f"{written.get('fields_changed', 0):,}，待审核 {written.get('review', 0):,}。"
+        f"{written.get('fields_changed', 0):,}，待审核 {written.get('review', 0):,}"
     )
     return out
+
+
+def _acting(scope: Scope, user: str | None) -> Scope:
+    """The district admin (the CLI) may import as an account of the district, with that
+    account's role and area; nobody else may act for another."""
+    if user is None:
+        return scope
+    if scope.role != "district_admin":
+        raise AccessDenied("只有区级管理员可以代其他账号导入。")
+    acting = auth.scope_for(user)
+    if acting is None:
+        raise ImportError_(f"用户“{user}”不存在或已停用。")
+    if not acting.org_code.startswith(scope.org_code):
+        raise AccessDenied(f"用户“{user}”不在本辖区。")
+    return acting

@@ -69,6 +69,9 @@ class FileInfo:
     header_rows: int = 1
     headers: list[str] = field(default_factory=list)
     samples: list[list[str | None]] = field(default_factory=list)
+    # The opened workbook, so that data_rows() right after inspect() does not scan and load a
+    # large sheet a second time; data_rows() lets go of it.
+    workbook: _Workbook | None = field(default=None, repr=False, compare=False)
 
     def settings(self) -> dict:
         return {
@@ -238,6 +241,15 @@ class _Workbook:
     book: CalamineWorkbook
     kind: str
     formulas: dict[str, set[tuple[int, int]]]  # sheet name → formula cells (1-based)
+    sheets: dict[str, object] = field(default_factory=dict)  # loaded once (calamine loads all)
+
+    def sheet(self, name: str):
+        if name not in self.sheets:
+            try:
+                self.sheets[name] = self.book.get_sheet_by_name(name)
+            except Exception as exc:
+                raise ReadError(f"工作表“{name}”无法读取，文件可能已损坏。") from exc
+        return self.sheets[name]
 
 
 def _open_workbook(path: Path, kind: str) -> _Workbook:
@@ -277,10 +289,7 @@ def _open_workbook(path: Path, kind: str) -> _Workbook:
 
 
 def _sheet_rows(wb: _Workbook, sheet: str, progress: Progress = None):
-    try:
-        ws = wb.book.get_sheet_by_name(sheet)
-    except Exception as exc:
-        raise ReadError(f"工作表“{sheet}”无法读取，文件可能已损坏。") from exc
+    ws = wb.sheet(sheet)
     start_row, start_col = ws.start or (0, 0)
     formulas = wb.formulas.get(sheet, set())
     merged = {}
@@ -291,11 +300,21 @@ def _sheet_rows(wb: _Workbook, sheet: str, progress: Progress = None):
                     if (r, c) != (r1, c1):
                         merged[(r, c)] = (r1, c1)
     first_cells: dict[tuple[int, int], str | None] = {}
+    # Rows that need a look at each cell; the others (almost all of a large sheet) are converted
+    # in one comprehension, text cells as they are.
+    careful = {r for r, _ in merged} | {r - 1 for r, _ in formulas} | set(range(40))
     # Blank cells before the first used one: the spreadsheet's own row and column numbers.
     yield from ([None] for _ in range(start_row))
     total = max(ws.height or 1, 1)
     for index, values in enumerate(ws.iter_rows()):
         r = start_row + index
+        if progress and index % 50_000 == 0:
+            progress(index / total, "读取文件")
+        if r not in careful:
+            yield [None] * start_col + [
+                v if v.__class__ is str and v else _cell_text(v) for v in values
+            ]
+            continue
         row = [None] * start_col
         for offset, value in enumerate(values):
             c = start_col + offset
@@ -307,8 +326,6 @@ def _sheet_rows(wb: _Workbook, sheet: str, progress: Progress = None):
             if r < 40:
                 first_cells[(r, c)] = text
             row.append(text)
-        if progress and index % 50_000 == 0:
-            progress(index / total, "读取文件")
         yield row
 
 
@@ -433,7 +450,7 @@ def inspect(
         chosen_sheet = sheet or names[0]
         if chosen_sheet not in names:
             raise ReadError(f"工作簿里没有名为“{chosen_sheet}”的工作表。")
-        info = FileInfo(kind, sheets=names, sheet=chosen_sheet)
+        info = FileInfo(kind, sheets=names, sheet=chosen_sheet, workbook=wb)
         rows = _first_rows(_sheet_rows(wb, chosen_sheet))
     if not any(any(c is not None for c in r) for r in rows):
         raise ReadError("文件（或所选工作表）是空的，没有任何数据。")
@@ -474,7 +491,8 @@ def data_rows(path: Path, info: FileInfo, progress: Progress = None) -> DataRows
     if info.kind == "csv":
         source = _csv_rows(path, info.encoding, info.delimiter, progress)
     else:
-        source = _sheet_rows(_open_workbook(path, info.kind), info.sheet, progress)
+        wb, info.workbook = info.workbook or _open_workbook(path, info.kind), None
+        source = _sheet_rows(wb, info.sheet, progress)
     width = len(info.headers)
     result = DataRows(iter(()), [])
 

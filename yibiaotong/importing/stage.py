@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from yibiaotong import catalog, db, mapping
+from yibiaotong import catalog, config, db, mapping
 from yibiaotong.importing import batches, cleaning, reader, sources
 from yibiaotong.importing.batches import ImportError_
 from yibiaotong.scope import Scope
@@ -352,7 +352,7 @@ def preview(
     key_name = catalog_name(src.entity, src.key_field)
     area = batch["default_org"] or scope.org_code
     path = batches.landed_file(batch_id)
-    with db.cursor() as cur:
+    with db.memory_budget(config.import_memory_limit()), db.cursor() as cur:
         cur.execute("begin transaction")
         try:
             batches.clear(cur, batch_id)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from yibiaotong import dashboard
 from yibiaotong.scope import Scope
-from yibiaotong.ui import charts
+from yibiaotong.ui import charts, visit_board
 
 REFRESH_SECONDS = {True: 60, False: 300}
 RANKED_BARS = {True: 6, False: 10}  # bars of a ranked chart (rental, grids, quality)
@@ -221,6 +221,13 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
                 st.caption(f"在用模板：{leading} 等 {len(by_department)} 个部门")
             else:
                 draw(st, templates, 240)
+            if admitted := figs.usage.get("admission"):
+                st.caption(
+                    f"报表准入：收到申请 {admitted['received']} · 批准新建 {admitted['approved']} · "
+                    f"并入现有 {admitted['merged']} · 不予通过 {admitted['rejected']}；"
+                    f"模板在用 {admitted['templates_active']}、到期停用 {admitted['templates_retired']}；"
+                    f"表单归并 {admitted['forms_consolidated']} 张，省去重复字段 {admitted['fields_saved']} 个"
+                )
             st.caption(
                 f"近{days}天活跃社工 {k['sw_workers']} 人 · 更新于 "
                 f"{figs.computed_at:%Y-%m-%d %H:%M:%S}，每 {REFRESH_SECONDS[screen]} 秒刷新"
@@ -260,6 +267,7 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
             (320, [(panel(shops), 1), (panel(inspections), 1)]),
             (320, [(panel(completeness), 1), (panel(weakest), 1)]),
             (320, [(panel(checks), 1), (usage, 1)]),
+            (340, [(visit_board.panel(scope, org, p, go_to), 1)]),
         ]
     for height, panels in rows:
         columns = st.columns([weight for _, weight in panels])

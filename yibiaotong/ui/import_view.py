@@ -72,11 +72,12 @@ def upload_form(scope: Scope) -> None:
             st.warning("请先选择文件。")
             return
         try:
-            batch_id, _ = stage.upload(scope, file, file.name, code, default_org)
+            batch_id, result = stage.upload(scope, file, file.name, code, default_org)
         except (ImportError_, AccessDenied) as exc:
             _error(exc)
             return
         st.session_state[BATCH_KEY] = batch_id
+        _keep_read(batch_id, {}, result)
         st.rerun()
 
 
@@ -87,11 +88,30 @@ def _masked_sample(scope: Scope, values: list[str]) -> str:
     return "、".join(s.replace("\n", " ")[:20] for s in shown)
 
 
+def _read(scope: Scope, batch_id: str, overrides: dict) -> stage.ReadResult:
+    """The file as read, once per batch and overrides in a session: every choice in the editor
+    reruns the page, and reading a large workbook takes seconds."""
+    cached = st.session_state.get("imp_read")
+    if cached is None or cached[0] != _read_key(batch_id, overrides):
+        return _keep_read(batch_id, overrides, stage.read(scope, batch_id, **overrides))
+    return cached[1]
+
+
+def _read_key(batch_id: str, overrides: dict) -> tuple:
+    return batch_id, tuple(sorted(overrides.items()))
+
+
+def _keep_read(batch_id: str, overrides: dict, result: stage.ReadResult) -> stage.ReadResult:
+    result.info.workbook = None  # the loaded sheet stays out of the session
+    st.session_state["imp_read"] = (_read_key(batch_id, overrides), result)
+    return result
+
+
 def mapping_editor(scope: Scope, batch: dict) -> None:
     """The file as read (overridable), every column with samples and the proposed field, editable."""
     overrides = st.session_state.setdefault(f"imp_over_{batch['id']}", {})
     try:
-        result = stage.read(scope, batch["id"], **overrides)
+        result = _read(scope, batch["id"], overrides)
     except ImportError_ as exc:
         _error(exc)
         overrides.clear()
@@ -452,19 +472,20 @@ def import_log(scope: Scope) -> None:
     )
     st.dataframe(table, hide_index=True, key="imp_log_table", placeholder="")
     by_id = {r["id"]: r for r in rows}
+    # No state in the label: the browser keeps a chosen option's label while the batch's state
+    # changes under it (an undo finishing); the line below the picker shows the state.
     picked = st.selectbox(
         "选择批次（查看详情、下载拒绝清单或撤销）",
         list(by_id),
-        format_func=lambda i: (
-            f"{by_id[i]['created_at']:%m-%d %H:%M} · {by_id[i]['file_name']} · "
-            f"{batches.STATES.get(by_id[i]['state'], by_id[i]['state'])}"
-        ),
+        format_func=lambda i: f"{by_id[i]['created_at']:%m-%d %H:%M} · {by_id[i]['file_name']}",
         key="imp_log_pick",
     )
     batch = batches.get(scope, picked)
     counts = batch.get("counts") or {}
     st.markdown(
-        f"**{batch['file_name']}**（{batch['source_name']}）· 批次 `{batch['id']}` · SHA-256 `{batch['sha256']}`"
+        f"**{job_view.plain(batch['file_name'])}**（{batch['source_name']}）· "
+        f"{batches.STATES.get(batch['state'], batch['state'])} · 批次 `{batch['id']}` · "
+        f"SHA-256 `{batch['sha256']}`"
     )
     if counts.get("actions"):
         st.caption(

@@ -39,8 +39,8 @@ def _seconds(row: dict) -> str:
 def _download(scope: Scope, row: dict, key: str) -> None:
     path = jobs.result_file(scope, row["id"])
     if path is None:
-        if row["state"] == "done" and row["result_file"] is None and row["finished_at"]:
-            st.caption("结果文件已超过保存期限，已删除。")
+        if expired := jobs.expired_file(row):
+            st.caption(f"结果文件 {plain(expired)} 已超过保存期限，已删除。")
         return
 
     def data() -> bytes:
