@@ -16,6 +16,7 @@ from openpyxl.utils import get_column_letter
 
 from yibiaotong import auth, catalog, config, db
 from yibiaotong.excel import display_width, safe_text
+from yibiaotong.permissions import checked
 from yibiaotong.scope import AccessDenied, Scope
 
 # Households one grid worker can keep current; a grid above it is shown as overloaded.
@@ -92,6 +93,7 @@ def _unit(code: str) -> dict[str, Any]:
     return unit
 
 
+@checked
 def view_org(scope: Scope, org_code: str | None = None) -> str:
     """The org unit a view shows: the caller's own unit or a district/street/community below it."""
     code = scope.narrow(org_code)
@@ -99,6 +101,7 @@ def view_org(scope: Scope, org_code: str | None = None) -> str:
     return code
 
 
+@checked
 def drill_path(scope: Scope, org_code: str) -> list[dict[str, Any]]:
     """Units from the caller's own unit down to `org_code` (for the breadcrumb and selects)."""
     code = view_org(scope, org_code)
@@ -112,6 +115,7 @@ def drill_path(scope: Scope, org_code: str) -> list[dict[str, Any]]:
     return path
 
 
+@checked
 def drill_options(scope: Scope, org_code: str) -> list[dict[str, Any]]:
     """Units one level below `org_code` that a view may drill into (streets or communities)."""
     code = view_org(scope, org_code)
@@ -130,6 +134,7 @@ _cache_lock = threading.Lock()
 _build_locks: dict[tuple, threading.Lock] = {}
 
 
+@checked
 def figures(scope: Scope, org_code: str | None = None, as_of: date | None = None) -> Figures:
     """All figures of the view, from the cache while no write batch changed the data version."""
     code = view_org(scope, org_code)
@@ -145,7 +150,7 @@ def figures(scope: Scope, org_code: str | None = None, as_of: date | None = None
         with _cache_lock:
             hit = _cache.get(key)
         if hit is None:
-            hit = compute(code, day, key[3])
+            hit = _compute(code, day, key[3])
             with _cache_lock:
                 while len(_cache) >= CACHE_ENTRIES:
                     _cache.pop(next(iter(_cache)))
@@ -374,7 +379,7 @@ def _quality_units(
     return units[["code", "name", "residents", "completeness", "id_birth", "id_sex"]]
 
 
-def compute(org_code: str, as_of: date, data_version: int | None = None) -> Figures:
+def _compute(org_code: str, as_of: date, data_version: int | None = None) -> Figures:
     """Run every aggregate of the view in DuckDB and shape the small results (no cache)."""
     started = time.perf_counter()
     unit = _unit(org_code)
@@ -749,6 +754,7 @@ def summary_xlsx(figs: Figures) -> bytes:
     return buffer.getvalue()
 
 
+@checked
 def export_xlsx(scope: Scope, figs: Figures) -> bytes:
     """The summary workbook of a view the caller may see; the export is logged."""
     if not scope.covers(figs.org_code):

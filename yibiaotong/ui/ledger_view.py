@@ -7,7 +7,7 @@ from datetime import date
 
 import streamlit as st
 
-from yibiaotong import auth, catalog, ledger
+from yibiaotong import catalog, ledger
 from yibiaotong.scope import AccessDenied, Scope
 from yibiaotong.ui import event_forms
 from yibiaotong.ui.shell import flash
@@ -106,12 +106,10 @@ def record(scope: Scope, entity: str, record_id: str) -> None:
     if st.button("返回列表", icon=":material/arrow_back:", key="ledger_back"):
         close_record()
     try:
-        rec = ledger.get(scope, entity, record_id)
+        rec = ledger.open_record(scope, entity, record_id)
     except (AccessDenied, ledger.LedgerError) as exc:
         st.error(str(exc))
         return
-    if scope.clearance:
-        auth.record(scope.username, "record_view", f"{entity}:{rec['id']}")
     title = rec.get(TITLE_COLUMN[entity]) or f"#{rec['id']}"
     st.subheader(f"{ledger.ENTITIES[entity]}：{title}")
     st.caption(
@@ -221,7 +219,7 @@ def _stage_edit(scope: Scope, entity: str, rec: dict, fields: list[dict], entere
         st.info("没有修改任何字段。")
         return
     try:
-        clean = ledger.validate_changes(entity, rec, changes)
+        clean = ledger.validate_changes(entity, rec, changes, scope)
     except ledger.ValidationFailed as exc:
         st.error("未保存，请更正：\n\n" + "\n".join(f"- {e}" for e in exc.errors))
         return

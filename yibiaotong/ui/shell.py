@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 
 import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from yibiaotong import auth, catalog, config, db
+from yibiaotong import audit, auth, catalog, config, db
 from yibiaotong.scope import Scope
 from yibiaotong.ui.pages import BY_STEM, pages_for
 
@@ -166,6 +167,16 @@ def navigation(scope: Scope):
     return st.navigation(sections, position="sidebar")
 
 
+def view_token(page) -> str:
+    """The current page view: the same token on every rerun of one page and its query string,
+    a new one when the user opens another page, record or list (for audit.viewed)."""
+    where = (page.url_path, tuple(sorted(st.query_params.to_dict().items())))
+    if st.session_state.get("yb_view_where") != where:
+        st.session_state["yb_view_where"] = where
+        st.session_state["yb_view"] = uuid.uuid4().hex
+    return st.session_state["yb_view"]
+
+
 def run_page(page) -> None:
     """Run the page; any unexpected error becomes a Chinese message, never a traceback."""
     try:
@@ -173,7 +184,8 @@ def run_page(page) -> None:
             raise RuntimeError("injected fault for the error-boundary test")
         if message := st.session_state.pop("yb_flash", None):
             st.toast(message, icon=":material/check_circle:")
-        page.run()
+        with audit.page_view(view_token(page)):
+            page.run()
     except db.DatabaseLockedError as exc:
         st.error(str(exc))
     except Exception:

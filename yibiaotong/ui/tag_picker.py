@@ -47,7 +47,7 @@ def _summary(scope: Scope, spec_json: str, version: int) -> dict:
 
 @st.cache_data(ttl=600, max_entries=500, show_spinner=False)
 def _page(
-    scope: Scope, spec_json: str, limit: int, offset: int, sort: str, version: int
+    scope: Scope, spec_json: str, limit: int, offset: int, sort: str, version: int, view: str | None
 ) -> pd.DataFrame:
     return tag_query.page(scope, json.loads(spec_json), limit, offset, sort)
 
@@ -62,7 +62,9 @@ def summary(scope: Scope, spec: dict) -> dict:
 
 
 def page(scope: Scope, spec: dict, limit: int, offset: int, sort: str) -> pd.DataFrame:
-    return _page(scope, spec_key(spec), limit, offset, sort, db.data_version())
+    # An unmasked page is logged once per page view: a new view must reach the domain again.
+    view = st.session_state.get("yb_view") if scope.clearance else None
+    return _page(scope, spec_key(spec), limit, offset, sort, db.data_version(), view)
 
 
 def breakdown(scope: Scope, spec: dict, level: str | None) -> pd.DataFrame:

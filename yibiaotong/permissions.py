@@ -1,0 +1,175 @@
+"""Least privilege: the reviewed table of which role may call which domain function.
+
+Every public function of the domain package is either in RULES (it takes the caller's Scope and
+refuses other roles itself, through @checked) or in NO_CALLER (with the reason it needs none).
+tests/unit/test_permissions.py walks the package, so a new function is caught until it is
+classified here. Scope (the org subtree) is checked inside each function, in SQL.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from yibiaotong.scope import ROLES, AccessDenied, Scope
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EVERYONE = frozenset(ROLES)
+ADMIN = frozenset({"district_admin"})
+# The ledger is kept by social workers and the district data office (台账 page).
+LEDGER = frozenset({"district_admin", "social_worker"})
+DASHBOARD = frozenset({"district_admin", "street_leader"})
+
+# "module.function": (what it does, as a refusal names it; the roles that may call it)
+RULES: dict[str, tuple[str, frozenset[str]]] = {
+    # 台账
+    "ledger.search": ("查询台账", LEDGER),
+    "ledger.present": ("查看台账列表", LEDGER),
+    "ledger.get": ("打开台账记录", LEDGER),
+    "ledger.open_record": ("打开台账记录", LEDGER),
+    "ledger.display": ("查看台账记录", LEDGER),
+    "ledger.list_viewed": ("查看台账列表", LEDGER),
+    "ledger.write_changes": ("修改台账记录", LEDGER),
+    "ledger.log_change": ("修改台账记录", LEDGER),
+    "ledger.save": ("修改台账记录", LEDGER),
+    "ledger.changes_since": ("查看记录的修改", LEDGER),
+    "ledger.history": ("查看记录的修改历史", LEDGER),
+    "ledger.summary": ("查看辖区概况", EVERYONE),
+    "ledger.record_tags": ("查看记录的标签", LEDGER),
+    "ledger.manual_tags": ("设置手工标签", LEDGER),
+    "ledger.set_manual_tag": ("设置手工标签", LEDGER),
+    "ledger.quality_hints": ("查看数据质量提示", LEDGER),
+    "ledger.change_log_page": ("查看操作日志", ADMIN),
+    # 业务办理
+    "events.register_birth": ("办理新生儿登记", LEDGER),
+    "events.move_in": ("办理迁入", LEDGER),
+    "events.move_out": ("办理迁出", LEDGER),
+    "events.register_death": ("办理死亡注销", LEDGER),
+    "events.split_household": ("办理分户", LEDGER),
+    "events.merge_households": ("办理合户", LEDGER),
+    "events.register_rental": ("办理房屋出租登记", LEDGER),
+    "events.end_rental": ("办理退租", LEDGER),
+    "events.open_shop": ("办理商铺开业", LEDGER),
+    "events.close_shop": ("办理商铺歇业", LEDGER),
+    "events.household_members": ("查看户内成员", LEDGER),
+    # 标签查询 (every role; sensitive tags and fields need clearance, checked inside)
+    "tag_query.compile_filter": ("使用标签查询", EVERYONE),
+    "tag_query.count": ("使用标签查询", EVERYONE),
+    "tag_query.summary": ("使用标签查询", EVERYONE),
+    "tag_query.columns": ("使用标签查询", EVERYONE),
+    "tag_query.page": ("使用标签查询", EVERYONE),
+    "tag_query.breakdown": ("使用标签查询", EVERYONE),
+    "tag_query.iter_rows": ("导出标签查询结果", EVERYONE),
+    "tag_query.export": ("导出标签查询结果", EVERYONE),
+    "tag_query.save_query": ("保存查询", EVERYONE),
+    "tag_query.list_saved": ("查看已保存的查询", EVERYONE),
+    "tag_query.load_saved": ("运行已保存的查询", EVERYONE),
+    "tag_query.delete_saved": ("删除已保存的查询", EVERYONE),
+    "tag_query.set_as_report": ("把查询转为报表模板", EVERYONE),
+    "tag_query.report_templates": ("查看查询转成的报表模板", EVERYONE),
+    # 标签
+    "tags.visible": ("查看标签", EVERYONE),
+    "tags.tag_counts": ("查看标签人数", EVERYONE),
+    "tags.tree": ("查看标签", EVERYONE),
+    "tags.explain": ("查看记录带标签的原因", EVERYONE),
+    "tags.update_rule": ("修改规则标签", ADMIN),
+    # 数据大屏
+    "dashboard.view_org": ("查看数据大屏", DASHBOARD),
+    "dashboard.drill_path": ("查看数据大屏", DASHBOARD),
+    "dashboard.drill_options": ("查看数据大屏", DASHBOARD),
+    "dashboard.figures": ("查看数据大屏", DASHBOARD),
+    "dashboard.export_xlsx": ("导出数据大屏汇总", DASHBOARD),
+}
+
+# Public functions that act for no caller, and why none is needed.
+_PURE = "纯计算：只处理调用方传入的值，不读取台账"
+_REFERENCE = "参考数据：字段标准、代码表、组织机构、标签体系，所有登录用户均可查阅"
+_INSIDE = "只在已检查角色的调用方事务内运行（使用其游标或批次）"
+_OPERATOR = "运维入口：命令行、初始化、迁移与缓存，由服务器操作员运行，不经控制台"
+NO_CALLER: dict[str, str] = {
+    "ledger.fields": _REFERENCE,
+    "ledger.editable_fields": _REFERENCE,
+    "ledger.sort_options": _REFERENCE,
+    "ledger.name_initials": _PURE,
+    "ledger.value_of": _PURE,
+    "ledger.validate_changes": _PURE,
+    "ledger.differs": _PURE,
+    "ledger.after_write": _INSIDE,
+    "tag_query.normalise": _PURE,
+    "tag_query.describe": _REFERENCE,
+    "tag_query.subsidy_for": _PURE,
+    "tags.field_refs": _REFERENCE,
+    "tags.cached": _REFERENCE,
+    "tags.reference": _REFERENCE,
+    "tags.tag_index": _REFERENCE,
+    "tags.code_names": _REFERENCE,
+    "tags.shift_back": _PURE,
+    "tags.validate_rule": _PURE,
+    "tags.rule_fields": _REFERENCE,
+    "tags.describe_condition": _PURE,
+    "tags.describe_rule": _REFERENCE,
+    "tags.value_text": _PURE,
+    "tags.rule_from_rows": _PURE,
+    "tags.refresh_rules": _INSIDE,
+    "tags.refresh_command": _OPERATOR,
+    "dashboard.clear_cache": _OPERATOR,
+    "dashboard.one_year_before": _PURE,
+    "dashboard.age_label": _PURE,
+    "dashboard.format_count": _PURE,
+    "dashboard.format_share": _PURE,
+    "dashboard.summary_xlsx": _PURE,
+    "dashboard.export_name": _PURE,
+}
+
+# Modules below the domain: infrastructure, validators, writers and reference data. Their
+# functions never read the ledger for a caller (the domain functions above do, then call them).
+INFRASTRUCTURE_MODULES = (
+    "benchmarks",
+    "bootstrap",
+    "catalog",
+    "cli",
+    "config",
+    "db",
+    "demo",
+    "excel",
+    "maintenance",
+    "masking",
+    "permissions",
+    "scope",
+    "validate",
+)
+
+
+def refusal(scope: Scope, action: str) -> str:
+    """The Chinese message a role gets for an action it may not do."""
+    what, _ = RULES[action]
+    return f"您的角色（{scope.role_name}）无权{what}。"
+
+
+def allowed(scope: Scope, action: str) -> bool:
+    return scope.role in RULES[action][1]
+
+
+def checked(fn: F) -> F:
+    """Refuse every role the table does not name for this function, before it runs."""
+    action = f"{fn.__module__.removeprefix('yibiaotong.')}.{fn.__name__}"
+    if action not in RULES:
+        raise RuntimeError(f"{action} is not in permissions.RULES")
+    roles = RULES[action][1]
+    names = list(inspect.signature(fn).parameters)
+    position = names.index("scope")
+
+    @functools.wraps(fn)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        scope = args[position] if len(args) > position else kwargs.get("scope")
+        if not isinstance(scope, Scope):
+            raise AccessDenied("缺少调用者身份，已拒绝。")
+        if scope.role not in roles:
+            raise AccessDenied(refusal(scope, action))
+        return fn(*args, **kwargs)
+
+    guarded.permission = action  # type: ignore[attr-defined]
+    return guarded  # type: ignore[return-value]
