@@ -31,7 +31,6 @@ RULES: dict[str, tuple[str, frozenset[str]]] = {
     "ledger.get": ("打开台账记录", LEDGER),
     "ledger.open_record": ("打开台账记录", LEDGER),
     "ledger.display": ("查看台账记录", LEDGER),
-    "ledger.list_viewed": ("查看台账列表", LEDGER),
     "ledger.write_changes": ("修改台账记录", LEDGER),
     "ledger.log_change": ("修改台账记录", LEDGER),
     "ledger.save": ("修改台账记录", LEDGER),
@@ -127,6 +126,7 @@ NO_CALLER: dict[str, str] = {
 # Modules below the domain: infrastructure, validators, writers and reference data. Their
 # functions never read the ledger for a caller (the domain functions above do, then call them).
 INFRASTRUCTURE_MODULES = (
+    "audit",
     "benchmarks",
     "bootstrap",
     "catalog",

@@ -17,7 +17,7 @@ where
     and ($entity is null or c.entity = $entity)
     and ($source is null or starts_with(c.source, $source))
     and ($date_from is null or c.changed_at >= $date_from)
-    and ($date_to is null or c.changed_at < $date_to + interval 1 day)
+    and ($date_to is null or c.changed_at < $date_to::date + interval 1 day)
     and case c.entity
         when 'resident' then exists (
             select 1 from resident as e
