@@ -12,6 +12,7 @@ import streamlit_authenticator as stauth
 
 from yibiaotong import audit, auth, catalog, config, db
 from yibiaotong.scope import Scope
+from yibiaotong.ui.markdown import literal
 from yibiaotong.ui.pages import BY_STEM, pages_for
 
 log = logging.getLogger("yibiaotong")
@@ -135,8 +136,8 @@ def login() -> Scope:
     st.session_state["yb_scope"] = scope
 
     with st.sidebar:
-        st.markdown(f"**{scope.name}** · {scope.role_name}")
-        st.caption(catalog.org_label(scope.org_code))
+        st.markdown(f"**{literal(scope.name)}** · {scope.role_name}")
+        st.caption(literal(catalog.org_label(scope.org_code)))
         authenticator.logout(
             "退出登录", location="sidebar", key="logout_button", callback=_on_logout
         )
@@ -168,11 +169,10 @@ def navigation(scope: Scope):
 
 
 def view_token(page) -> str:
-    """The current page view: the same token on every rerun of one page and its query string,
-    a new one when the user opens another page, record or list (for audit.viewed)."""
-    where = (page.url_path, tuple(sorted(st.query_params.to_dict().items())))
-    if st.session_state.get("yb_view_where") != where:
-        st.session_state["yb_view_where"] = where
+    """The current page view for audit.viewed: the same token on every rerun of a page, a new
+    one when the user opens another page (or reloads the browser, a new session)."""
+    if st.session_state.get("yb_view_page") != page.url_path:
+        st.session_state["yb_view_page"] = page.url_path
         st.session_state["yb_view"] = uuid.uuid4().hex
     return st.session_state["yb_view"]
 

@@ -11,6 +11,7 @@ import streamlit as st
 
 from yibiaotong import catalog, db, tag_query, tags
 from yibiaotong.scope import Scope
+from yibiaotong.ui.markdown import literal
 
 MODES = ("all", "any", "none")
 MODE_LABELS = {"all": "且", "any": "或", "none": "非"}
@@ -111,7 +112,7 @@ def _on_clear(entity: str) -> None:
 
 
 def _label(tag: dict, with_path: bool = False) -> str:
-    name = tag["path"] if with_path else tag["name"]
+    name = literal(tag["path"] if with_path else tag["name"])
     lead = "" if with_path or not tag["depth"] else "\u3000" * (tag["depth"] - 1) + "└ "
     flag = " :orange[敏感]" if tag["sensitivity"] == "sensitive" else ""
     return f"{lead}{name}{flag} :gray[{tag['count']:,}]"
@@ -159,7 +160,7 @@ def tag_picker(scope: Scope, entity: str, org_code: str | None) -> dict[str, lis
         for tag in hits:
             _checkbox(entity, tag, with_path=True)
         if not hits:
-            st.caption(f"没有名称含“{search}”的标签。")
+            st.caption(f"没有名称含“{literal(search)}”的标签。")
     else:
         categories = dict.fromkeys(t["category_name"] for t in tree)
         for category in categories:
@@ -187,7 +188,7 @@ def _chosen_panel(entity: str, tree: list[dict]) -> dict[str, list[str]]:
         # A horizontal container stays one row on a phone, where columns would stack.
         with st.container(horizontal=True, vertical_alignment="bottom", wrap=False):
             st.segmented_control(
-                by_code[code]["name"],
+                literal(by_code[code]["name"]),
                 MODES,
                 format_func=MODE_LABELS.get,
                 key=mode_key,
@@ -376,8 +377,10 @@ def condition_builder(scope: Scope, entity: str) -> list[dict]:
             row = st.container(horizontal=True, vertical_alignment="center", wrap=False)
             row.markdown(
                 "· "
-                + tags.describe_condition(
-                    c_ref, cond["op"], cond.get("value"), code_names=names, with_actual=False
+                + literal(
+                    tags.describe_condition(
+                        c_ref, cond["op"], cond.get("value"), code_names=names, with_actual=False
+                    )
                 )
             )
             row.button(
@@ -507,7 +510,9 @@ def rule_editor(scope: Scope) -> None:
         return
     entity = tag["entity"]
     st.caption(
-        f"当前规则：{tags.describe_rule(entity, tag['rule'])}" if tag["rule"] else "尚无规则"
+        f"当前规则：{literal(tags.describe_rule(entity, tag['rule']))}"
+        if tag["rule"]
+        else "尚无规则"
     )
     field_labels = [r.label for r in tags.rule_fields(entity)]
     match = st.radio(
@@ -543,7 +548,8 @@ def rule_editor(scope: Scope) -> None:
             with st.spinner("正在重新计算规则标签…"):
                 counts = tags.update_rule(scope, tag["code"], rule)
         except (tags.RuleError, PermissionError) as exc:
-            st.error(str(exc))
+            st.error(literal(exc))
         else:
-            st.toast(f"已保存“{tag['name']}”，现有 {counts.get(tag['code'], 0):,} 条记录带此标签")
-            st.success(f"规则已保存：{tags.describe_rule(entity, rule)}")
+            n = counts.get(tag["code"], 0)
+            st.toast(f"已保存“{literal(tag['name'])}”，现有 {n:,} 条记录带此标签")
+            st.success(f"规则已保存：{literal(tags.describe_rule(entity, rule))}")
