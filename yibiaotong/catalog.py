@@ -12,9 +12,14 @@ from typing import Any
 import duckdb
 import yaml
 
-from yibiaotong import config, db
+from yibiaotong import conditions, config, db
 
 ENTITIES = ("resident", "household", "house", "shop")
+ENTITY_NAMES = {"resident": "人口", "household": "户", "house": "房屋", "shop": "商铺"}
+ENTITY_UNITS = {"resident": "人", "household": "户", "house": "套", "shop": "家"}
+# Org levels below the district and the length of their codes (codes are hierarchical prefixes).
+LEVELS = {"street": 9, "community": 12, "grid": 15}
+LEVEL_NAMES = {"street": "街道", "community": "社区", "grid": "网格"}
 SENSITIVITIES = ("public", "internal", "sensitive")
 TAG_KINDS = ("manual", "rule", "import")
 DATA_TYPES = ("text", "int", "decimal", "date", "bool", "code", "id_number", "uscc", "phone")
@@ -24,11 +29,8 @@ NON_FIELD_COLUMNS = frozenset(
     {"id", "version", "created_at", "updated_at", "updated_by", "attrs", "status", "name_initials"}
 )
 
-COMPARISON_OPS = frozenset({"=", "!=", ">", ">=", "<", "<="})
-LIST_OPS = frozenset({"in", "not_in"})
-NULL_OPS = frozenset({"is_null", "not_null"})
-RULE_OPS = COMPARISON_OPS | LIST_OPS | NULL_OPS | {"between"}
-RULE_MATCHES = ("all", "any")
+RULE_OPS = frozenset(conditions.OPS)
+RULE_MATCHES = conditions.RULE_MATCHES
 # Values a rule may test besides the entity's own columns; the tag engine computes them.
 DERIVED_FIELDS: dict[str, frozenset[str]] = {
     "resident": frozenset(
@@ -393,12 +395,12 @@ def check_rule(
         raise ValueError("rule must be {match: all|any, conditions: [...]}")
     if rule["match"] not in RULE_MATCHES:
         raise ValueError(f"match {rule['match']!r} is not one of {list(RULE_MATCHES)}")
-    conditions = rule["conditions"]
-    if not isinstance(conditions, list) or not conditions:
+    conds = rule["conditions"]
+    if not isinstance(conds, list) or not conds:
         raise ValueError("conditions must be a non-empty list")
     known = set(columns) | DERIVED_FIELDS.get(entity, frozenset())
     code_values = code_values or {}
-    for number, cond in enumerate(conditions, start=1):
+    for number, cond in enumerate(conds, start=1):
         where = f"condition #{number}"
         if not isinstance(cond, dict) or not {"field", "op"} <= set(cond) <= {
             "field",
@@ -412,23 +414,24 @@ def check_rule(
         if op not in RULE_OPS:
             raise ValueError(f"{where}: unknown op {op!r}, expected one of {sorted(RULE_OPS)}")
         value = cond.get("value")
-        if op in NULL_OPS:
+        shape = conditions.OPS[op].shape
+        if shape is conditions.NONE:
             if value is not None:
                 raise ValueError(f"{where}: {op} takes no value")
             continue
-        if op in LIST_OPS:
+        if shape is conditions.LIST:
             if not isinstance(value, list) or not value:
                 raise ValueError(f"{where}: {op} needs a non-empty list")
             values = value
-        elif op == "between":
+        elif shape is conditions.PAIR:
             if not isinstance(value, list) or len(value) != 2:
-                raise ValueError(f"{where}: between needs [lo, hi]")
+                raise ValueError(f"{where}: {op} needs [lo, hi]")
             values = value
         else:
             values = [value]
         if not all(isinstance(v, str | int | float | bool) for v in values):
             raise ValueError(f"{where}: values must be strings, numbers or booleans")
-        if op == "between" and (
+        if shape is conditions.PAIR and (
             isinstance(values[0], str) != isinstance(values[1], str) or values[0] > values[1]
         ):
             raise ValueError(f"{where}: between needs [lo, hi] of one type with lo <= hi")
@@ -620,6 +623,20 @@ def load_catalog(
 def org_units_under(org_code: str, level: str | None = None) -> list[dict[str, Any]]:
     """The org unit `org_code` and everything below it (optionally one level), in tree order."""
     return db.fetch_dicts("catalog/org_units_under", org_code=org_code, level=level)
+
+
+def org_names(org_code: str) -> dict[str, str]:
+    """Code → short name of every unit under `org_code` (cached per data version)."""
+
+    def build(org_code: str) -> dict[str, str]:
+        return {u["code"]: u["name"] for u in org_units_under(org_code)}
+
+    return db.cached("org_names", build, org_code)
+
+
+def next_level(org_code: str) -> str:
+    """The level one below an org unit (a grid's own level for a grid)."""
+    return {6: "street", 9: "community"}.get(len(org_code), "grid")
 
 
 def org_children(org_code: str) -> list[dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 from dataclasses import dataclass
@@ -10,12 +9,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from yibiaotong import auth, catalog, config, db
-from yibiaotong.excel import display_width, safe_text
+from yibiaotong.excel.tables import write_tables
 from yibiaotong.permissions import checked
 from yibiaotong.scope import Scope
 
@@ -546,11 +542,6 @@ def format_share(value: float | None) -> str:
 
 # ---------------------------------------------------------------- Excel summary
 
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DCE6F4")
-_TITLE_FONT = Font(bold=True, size=13)
-_FORMULA_STARTS = frozenset("=+-@\t\r")
-
 
 def _or_missing(value: Any) -> Any:
     return MISSING if value is None else value
@@ -702,56 +693,9 @@ def _tables(figs: Figures) -> dict[str, list[tuple[str, list[str], list[list[Any
     }
 
 
-def _write_cell(ws, row: int, column: int, value: Any, font: Font | None = None):
-    if isinstance(value, float) and value != value:
-        value = None
-    if isinstance(value, bool):
-        value = "是" if value else "否"
-    cell = ws.cell(row=row, column=column)
-    if isinstance(value, str):
-        text = safe_text(value)
-        cell.value = text
-        # openpyxl would store "=…" as a formula: keep every string a string.
-        cell.data_type = "s"
-        if text[:1] in _FORMULA_STARTS:
-            cell.quotePrefix = True
-    else:
-        cell.value = value
-    if font is not None:
-        cell.font = font
-    return cell
-
-
 def summary_xlsx(figs: Figures) -> bytes:
     """The view's figures as a formatted workbook: one sheet per figure group."""
-    wb = Workbook()
-    wb.remove(wb.active)
-    for sheet_name, tables in _tables(figs).items():
-        ws = wb.create_sheet(sheet_name)
-        widths: dict[int, int] = {}
-        row = 1
-        for title, headers, body in tables:
-            _write_cell(ws, row, 1, title, _TITLE_FONT)
-            row += 1
-            for col, header in enumerate(headers, start=1):
-                cell = _write_cell(ws, row, col, header, _HEADER_FONT)
-                cell.fill = _HEADER_FILL
-                cell.alignment = Alignment(horizontal="center")
-                widths[col] = max(widths.get(col, 0), display_width(header))
-            row += 1
-            for values in body:
-                for col, value in enumerate(values, start=1):
-                    cell = _write_cell(ws, row, col, value)
-                    if isinstance(value, int) and not isinstance(value, bool):
-                        cell.number_format = "#,##0"
-                    widths[col] = max(widths.get(col, 0), display_width(value))
-                row += 1
-            row += 1
-        for col, width in widths.items():
-            ws.column_dimensions[get_column_letter(col)].width = min(50, max(8, width + 2))
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return write_tables(_tables(figs))
 
 
 @checked

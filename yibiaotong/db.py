@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -213,6 +213,37 @@ def migrate(path: Path | str | None = None) -> list[str]:
             cur.execute("commit")
             applied.append(file.stem)
     return applied
+
+
+def run_ids(cur: duckdb.DuckDBPyConnection, name: str, ids: Iterable[Any], /) -> list[dict]:
+    """Rows of a by-ids query as dicts: ids deduplicated, sorted, None dropped. A query that
+    also declares $lo / $hi gets the ids' bounds, so zone maps skip other row groups."""
+    ids = sorted({i for i in ids if i is not None})
+    if not ids:
+        return []
+    bounds = {"lo": ids[0], "hi": ids[-1]} if {"lo", "hi"} <= query(name).params else {}
+    rel = run(cur, name, ids=ids, **bounds)
+    cols = [d[0] for d in rel.description]
+    return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
+
+
+_cache_lock = threading.Lock()
+_cache: dict[tuple, Any] = {}
+
+
+def cached(kind: str, build: Callable[..., Any], *args: Any) -> Any:
+    """Reference data (field standard, code lists, taxonomy, org names) per database and data
+    version: every write batch and every rule edit bumps the version, so nothing goes stale."""
+    key = (str(config.db_path()), data_version(), kind, *args)
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
+    value = build(*args)
+    with _cache_lock:
+        if len(_cache) > 256:
+            _cache.clear()
+        _cache[key] = value
+    return value
 
 
 def data_version() -> int:

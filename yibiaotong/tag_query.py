@@ -14,21 +14,21 @@ from typing import IO, Any
 import duckdb
 import pandas as pd
 
-from yibiaotong import audit, catalog, config, db, masking, tags
+from yibiaotong import audit, catalog, conditions, config, db, masking, tags
 from yibiaotong.excel import Column as ExcelColumn
-from yibiaotong.excel import write_xlsx
+from yibiaotong.excel import kind_of, write_xlsx
 from yibiaotong.permissions import checked
 from yibiaotong.scope import AccessDenied, Scope
 
-ENTITY_NAMES = tags.ENTITY_NAMES
-ENTITY_UNITS = {"resident": "人", "household": "户", "house": "套", "shop": "家"}
+ENTITY_NAMES = catalog.ENTITY_NAMES
+ENTITY_UNITS = catalog.ENTITY_UNITS
+LEVELS = catalog.LEVELS
+LEVEL_NAMES = catalog.LEVEL_NAMES
 TAG_MODES = ("all", "any", "none")
 MODE_NAMES = {"all": "且（必须带有）", "any": "或（至少带有其一）", "none": "非（不带有）"}
 MAX_TAGS = 30
+MAX_CONDITIONS = conditions.MAX_CONDITIONS
 MAX_PAGE = 500
-LEVELS = {"street": 9, "community": 12, "grid": 15}
-LEVEL_NAMES = {"street": "街道", "community": "社区", "grid": "网格"}
-_NEXT_LEVEL = {6: "street", 9: "community", 12: "grid", 15: "grid"}
 _DISTRICT_CODE_LENGTH = 6
 _ID_RANGES = {
     "resident": "tag_query/id_range_resident",
@@ -163,7 +163,7 @@ def normalise(spec: Any) -> dict[str, Any]:
     {"entity": "resident", "tags": {"all": [...], "any": [...], "none": [...]},
      "conditions": [{"field": code, "op": op, "value": v}, ...], "org_code": "330102009"}
     Tags are codes (or integer ids); fields are field-standard codes, column names or derived
-    values (age, age_months, household.member_count ...); ops are catalog.RULE_OPS.
+    values (age, age_months, household.member_count ...); ops are conditions.OPERATORS.
     """
     if not isinstance(spec, Mapping):
         _fail("查询条件格式不正确")
@@ -192,18 +192,18 @@ def normalise(spec: Any) -> dict[str, Any]:
             chosen[mode].append(item)
     if len(seen) > MAX_TAGS:
         _fail(f"一次最多选择 {MAX_TAGS} 个标签")
-    conditions = spec.get("conditions") or []
-    if not isinstance(conditions, list | tuple):
+    conds = spec.get("conditions") or []
+    if not isinstance(conds, list | tuple):
         _fail("字段条件格式不正确")
-    if len(conditions) > tags.MAX_CONDITIONS:
-        _fail(f"字段条件最多 {tags.MAX_CONDITIONS} 个")
+    if len(conds) > MAX_CONDITIONS:
+        _fail(f"字段条件最多 {MAX_CONDITIONS} 个")
     org_code = spec.get("org_code") or None
     if org_code is not None and (not isinstance(org_code, str) or not org_code.isdigit()):
         _fail("所选区域不正确")
     return {
         "entity": entity,
         "tags": chosen,
-        "conditions": [dict(c) if isinstance(c, Mapping) else c for c in conditions],
+        "conditions": [dict(c) if isinstance(c, Mapping) else c for c in conds],
         "org_code": org_code,
     }
 
@@ -261,7 +261,7 @@ def compile_filter(
         the rarest tag first (DuckDB probes the big ones against the small result);
       - the "any" tags as one semi-join over a union of per-tag selects;
       - the "none" tags as `not exists` anti-joins;
-      - each field condition through tags.Compiler (whitelisted fields and ops, values bound).
+      - each field condition through conditions.Compiler (whitelisted fields and ops, values bound).
     A tag means exactly that tag (sub-tags are separate choices). Raises QueryError for a bad
     spec and AccessDenied for an org outside the scope or a sensitive tag without clearance.
     """
@@ -269,7 +269,7 @@ def compile_filter(
     entity = spec["entity"]
     org = scope.narrow(spec["org_code"])
     refs, code_values = tags.reference(entity)
-    comp = tags.Compiler(entity, refs, code_values, prefix, as_of)
+    comp = conditions.Compiler(entity, refs, code_values, prefix, as_of)
     parts = [
         "e.status = 'active'",
         f"starts_with(e.grid_code, {comp.param(org)})",
@@ -305,7 +305,7 @@ def compile_filter(
     for number, cond in enumerate(spec["conditions"], start=1):
         try:
             sql = comp.condition(cond, number)
-        except tags.RuleError as exc:
+        except conditions.RuleError as exc:
             raise QueryError(str(exc)) from exc
         ref = refs[cond["field"]]
         if ref.sensitive and not scope.clearance:
@@ -338,7 +338,7 @@ def describe(spec: Any) -> str:
         if ref is None:
             continue
         words.append(
-            tags.describe_condition(
+            conditions.describe(
                 ref, cond["op"], cond.get("value"), code_names=names, with_actual=False
             )
         )
@@ -354,7 +354,7 @@ def _subsidy_applies(spec: Mapping) -> bool:
     )
 
 
-def _subsidy_sql(comp: tags.Compiler) -> str:
+def _subsidy_sql(comp: conditions.Compiler) -> str:
     whens = " ".join(
         f"when e.birth_order >= {comp.param(order)} then {comp.param(amount)}"
         for order, amount in CHILDCARE_SUBSIDY
@@ -398,7 +398,7 @@ def summary(scope: Scope, spec: Any) -> dict[str, int | None]:
     spec = normalise(spec)
     fragment, params = compile_filter(scope, spec)
     entity = spec["entity"]
-    comp = tags.Compiler(entity, {}, {}, "tqs_")
+    comp = conditions.Compiler(entity, {}, {}, "tqs_")
     selects = ["count(*)"]
     if entity == "resident":
         selects.append("count(distinct e.household_id)")
@@ -466,38 +466,17 @@ def columns(scope: Scope, spec: Any) -> list[Column]:
     return out
 
 
-def _org_names(org_code: str) -> dict[str, str]:
-    def build(org_code: str) -> dict[str, str]:
-        return {u["code"]: u["name"] for u in catalog.org_units_under(org_code)}
-
-    return tags.cached("org_names", build, org_code)
-
-
-def _lookup(cur: duckdb.DuckDBPyConnection, name: str, ids: Sequence[int]) -> list[dict]:
-    if not ids:
-        return []
-    rel = db.run(cur, name, ids=list(ids))
-    cols = [d[0] for d in rel.description]
-    return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
-
-
-def _age(born: date | None, today: date) -> int | None:
-    if born is None:
-        return None
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
 def _rows(
     cur: duckdb.DuckDBPyConnection, entity: str, ids: Sequence[int], orgs: Mapping[str, str]
 ) -> list[dict[str, Any]]:
     """Display rows for ids, in the order of ids; each lookup is by primary key, never a join."""
-    rows = {r["id"]: r for r in _lookup(cur, _ROW_QUERIES[entity], ids)}
+    rows = {r["id"]: r for r in db.run_ids(cur, _ROW_QUERIES[entity], ids)}
     records = [rows[i] for i in ids if i in rows]
     today = date.today()
     if entity == "resident":
         households = {
             h["id"]: h
-            for h in _lookup(
+            for h in db.run_ids(
                 cur,
                 "tag_query/household_numbers",
                 sorted({r["household_id"] for r in records if r["household_id"]}),
@@ -506,19 +485,19 @@ def _rows(
         people = {h["head_id"] for h in households.values()} | {r["mother_id"] for r in records}
         names = {
             p["id"]: p["name"]
-            for p in _lookup(cur, "tag_query/resident_names", sorted(p for p in people if p))
+            for p in db.run_ids(cur, "tag_query/resident_names", sorted(p for p in people if p))
         }
         for r in records:
             household = households.get(r["household_id"]) or {}
             r["household_no"] = household.get("household_no")
             r["head_name"] = names.get(household.get("head_id"))
             r["mother_name"] = names.get(r["mother_id"])
-            r["age"] = _age(r["birth_date"], today)
+            r["age"] = conditions.age_on(r["birth_date"], today)
             r["subsidy"] = subsidy_for(r["birth_order"])
     elif entity == "household":
         heads = {
             p["id"]: p["name"]
-            for p in _lookup(
+            for p in db.run_ids(
                 cur,
                 "tag_query/resident_names",
                 sorted({r["head_id"] for r in records if r["head_id"]}),
@@ -526,7 +505,7 @@ def _rows(
         }
         members = {
             m["household_id"]: m["members"]
-            for m in _lookup(cur, "tag_query/household_members", [r["id"] for r in records])
+            for m in db.run_ids(cur, "tag_query/household_members", [r["id"] for r in records])
         }
         for r in records:
             r["head_name"] = heads.get(r["head_id"])
@@ -579,7 +558,7 @@ def page(
         total = count(scope, spec) if offset else 0
     cols = columns(scope, spec)
     with db.cursor() as cur:
-        records = _rows(cur, spec["entity"], ids, _org_names(scope.org_code))
+        records = _rows(cur, spec["entity"], ids, catalog.org_names(scope.org_code))
     values = _present(records, cols, _code_names(cols), scope.clearance)
     if scope.clearance and any(c.sensitive for c in cols) and records:
         ids = tuple(r["id"] for r in records)
@@ -604,7 +583,7 @@ def breakdown(scope: Scope, spec: Any, level: str | None = None) -> pd.DataFrame
     """
     spec = normalise(spec)
     org = scope.narrow(spec["org_code"])
-    level = level or _NEXT_LEVEL.get(len(org), "grid")
+    level = level or catalog.next_level(org)
     if level not in LEVELS:
         _fail(f"不支持的统计层级“{level}”")
     if LEVELS[level] < len(org):
@@ -628,16 +607,6 @@ def breakdown(scope: Scope, spec: Any, level: str | None = None) -> pd.DataFrame
 # Export
 
 
-_EXCEL_KINDS = {
-    "int": "int",
-    "decimal": "decimal",
-    "date": "date",
-    "id_number": "id",
-    "phone": "id",
-    "uscc": "id",
-}
-
-
 @checked
 def iter_rows(
     scope: Scope, spec: Any, sort: str | None = None, unmasked: bool = False, batch: int = 2000
@@ -650,7 +619,7 @@ def iter_rows(
     _, order = _sort(spec["entity"], sort)
     cols = columns(scope, spec)
     names = _code_names(cols)
-    orgs = _org_names(scope.org_code)
+    orgs = catalog.org_names(scope.org_code)
     sql = f"select e.id from {_table(spec['entity'])} as e where {fragment} order by {order}"
     with db.cursor() as ids_cur, db.cursor() as cur:
         rel = ids_cur.execute(sql, params)
@@ -679,7 +648,7 @@ def export(
             c.label,
             "text"
             if c.sensitive and not unmasked
-            else ("money" if c.key == "subsidy" else _EXCEL_KINDS.get(c.data_type, "text")),
+            else ("money" if c.key == "subsidy" else kind_of(c.data_type)),
         )
         for c in cols
     ]

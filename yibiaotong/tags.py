@@ -4,40 +4,24 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 import duckdb
 
-from yibiaotong import catalog, config, db
+from yibiaotong import catalog, conditions, db
+from yibiaotong.conditions import Compiler, FieldRef, RuleError
 from yibiaotong.permissions import checked
 from yibiaotong.scope import AccessDenied, Scope
 
 ENTITIES = catalog.ENTITIES
-ENTITY_NAMES = {"resident": "人口", "household": "户", "house": "房屋", "shop": "商铺"}
+ENTITY_NAMES = catalog.ENTITY_NAMES
 # Ledger tables are the entity names themselves; nothing else is ever spliced in as a table.
 TABLES = {entity: entity for entity in ENTITIES}
 KIND_NAMES = {"rule": "规则计算", "manual": "手工标记", "import": "数据回流"}
-OP_NAMES = {
-    "=": "等于",
-    "!=": "不等于",
-    ">": "大于",
-    ">=": "大于等于",
-    "<": "小于",
-    "<=": "小于等于",
-    "in": "属于其中之一",
-    "not_in": "不属于其中任何一个",
-    "between": "介于（含两端）",
-    "is_null": "未填写",
-    "not_null": "已填写",
-}
-_OP_SIGNS = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
 _COUNT_QUERIES = {
     "resident": "tags/counts_resident",
     "household": "tags/counts_household",
@@ -47,31 +31,6 @@ _COUNT_QUERIES = {
 # Refreshing residents changes household aggregates (member counts), so household rules follow.
 _DEPENDENTS = {"resident": ("resident", "household"), "household": ("household", "resident")}
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
-MAX_CONDITIONS = 20
-_AGE_LIMITS = {"age": 150, "age_months": 1800}
-
-
-class RuleError(ValueError):
-    """A rule or condition the compiler refuses; the message is Chinese and shown as is."""
-
-
-@dataclass(frozen=True)
-class FieldRef:
-    """A field a rule or query condition may test: a typed column or a derived value."""
-
-    key: str  # the name rules use: a column name (birth_order) or a derived name (age)
-    code: str | None  # the field-standard code (resident_birth_order); None when derived
-    label: str
-    entity: str
-    data_type: str  # text | int | decimal | date | bool | code | id_number | uscc | phone
-    code_list: str | None = None
-    sensitivity: str = "internal"
-    unit: str = ""
-    column: str | None = None
-
-    @property
-    def sensitive(self) -> bool:
-        return self.sensitivity == "sensitive"
 
 
 _DERIVED = {
@@ -135,25 +94,6 @@ def field_refs(entity: str, cur: duckdb.DuckDBPyConnection | None = None) -> dic
     return refs
 
 
-_cache_lock = threading.Lock()
-_cache: dict[tuple, Any] = {}
-
-
-def cached(kind: str, build: Callable[..., Any], *args: Any) -> Any:
-    """Reference data (field standard, code lists, taxonomy, org names) per database and data
-    version: every write batch and every rule edit bumps the version, so nothing goes stale."""
-    key = (str(config.db_path()), db.data_version(), kind, *args)
-    with _cache_lock:
-        if key in _cache:
-            return _cache[key]
-    value = build(*args)
-    with _cache_lock:
-        if len(_cache) > 256:
-            _cache.clear()
-        _cache[key] = value
-    return value
-
-
 def reference(entity: str) -> tuple[dict[str, FieldRef], dict[str, dict[str, str]]]:
     """The entity's field whitelist and the code names of its code fields (cached)."""
 
@@ -162,17 +102,17 @@ def reference(entity: str) -> tuple[dict[str, FieldRef], dict[str, dict[str, str
         return refs, _code_values(refs)
 
     _check_entity(entity)
-    return cached("reference", build, entity)
+    return db.cached("reference", build, entity)
 
 
 def tag_index() -> list[dict[str, Any]]:
     """catalog.tag_tree(), cached per data version."""
-    return cached("tag_tree", catalog.tag_tree)
+    return db.cached("tag_tree", catalog.tag_tree)
 
 
 def code_names(list_code: str) -> dict[str, str]:
     """Code → name of one code list (cached)."""
-    return cached("code_items", catalog.code_items, list_code)
+    return db.cached("code_items", catalog.code_items, list_code)
 
 
 def _code_values(refs: Mapping[str, FieldRef], cur=None) -> dict[str, dict[str, str]]:
@@ -186,238 +126,6 @@ def _code_values(refs: Mapping[str, FieldRef], cur=None) -> dict[str, dict[str, 
                 rows = db.run(cur, "catalog/code_items", list_code=ref.code_list).fetchall()
                 out[ref.column] = dict(rows)
     return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Compiling structured conditions to parameterised SQL
-
-
-def shift_back(day: date, years: int = 0, months: int = 0) -> date:
-    """`day` moved back by whole years/months, the day clamped to the month (29 Feb → 28 Feb).
-
-    A person born on or before shift_back(as_of, n) is at least n full years old at as_of.
-    """
-    total = day.year * 12 + day.month - 1 - years * 12 - months
-    year, month = divmod(total, 12)
-    if year < 1:
-        return date.min
-    for last in (day.day, 30, 29, 28):
-        try:
-            return date(year, month + 1, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
-def _age_sql(col: str, as_of: str) -> str:
-    """Full years at `as_of`: a birthday not yet reached this year does not count."""
-    return (
-        f"(year({as_of}) - year({col}) - if(month({col}) * 100 + day({col}) "
-        f"> month({as_of}) * 100 + day({as_of}), 1, 0))"
-    )
-
-
-def _age_months_sql(col: str, as_of: str) -> str:
-    return (
-        f"((year({as_of}) - year({col})) * 12 + month({as_of}) - month({col}) "
-        f"- if(day({col}) > day({as_of}), 1, 0))"
-    )
-
-
-class Compiler:
-    """Turns whitelisted fields, ops and values into one SQL boolean over alias `e`.
-
-    Values become named parameters `$<prefix><n>`; identifiers only ever come from the
-    FieldRef whitelist. `household_join` is the alias of a joined household-aggregate relation
-    (refresh), or None to use correlated subqueries (query filters: self-contained fragments).
-    """
-
-    def __init__(
-        self,
-        entity: str,
-        refs: Mapping[str, FieldRef],
-        code_values: Mapping[str, Mapping[str, str]],
-        prefix: str = "p",
-        as_of: date | None = None,
-        household_join: str | None = None,
-    ) -> None:
-        self.entity = entity
-        self.refs = refs
-        self.code_values = code_values
-        self.prefix = prefix
-        self.params: dict[str, Any] = {}
-        self.household_join = household_join
-        self.uses_household = False
-        self.as_of_value = as_of or date.today()
-        self._as_of: str | None = None
-
-    def param(self, value: Any) -> str:
-        name = f"{self.prefix}{len(self.params) + 1}"
-        self.params[name] = value
-        return f"${name}"
-
-    @property
-    def as_of(self) -> str:
-        if self._as_of is None:
-            self._as_of = self.param(self.as_of_value) + "::date"
-        return self._as_of
-
-    def field(self, key: Any, where: str = "") -> FieldRef:
-        ref = self.refs.get(key) if isinstance(key, str) else None
-        if ref is None:
-            raise RuleError(f"{where}未知字段“{key}”，只能使用字段标准中的字段")
-        return ref
-
-    def field_sql(self, ref: FieldRef) -> str:
-        if ref.column:
-            return f"e.{ref.column}"
-        if ref.key in ("age", "age_months"):
-            fn = _age_sql if ref.key == "age" else _age_months_sql
-            return fn("e.birth_date", self.as_of)
-        aggregate = ref.key.removeprefix("household.")
-        household = "e.household_id" if self.entity == "resident" else "e.id"
-        if self.household_join:
-            self.uses_household = True
-            return f"coalesce({self.household_join}.{aggregate}, 0)"
-        if aggregate == "member_count":
-            filter_sql = ""
-        else:
-            filter_sql = f" and m.birth_date > {self.bound('age', 18)}"
-        return (
-            f"(select count(*) from resident as m where m.household_id = {household}"
-            f" and m.status = 'active'{filter_sql})"
-        )
-
-    def value(self, ref: FieldRef, value: Any, where: str) -> Any:
-        """One comparison value, checked and converted for the field's type."""
-        label = f"{where}“{ref.label}”"
-        if value is None:
-            raise RuleError(f"{label}缺少比较值")
-        kind = ref.data_type
-        if kind in ("int", "decimal"):
-            if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
-                raise RuleError(f"{label}的值必须是数字")
-            try:
-                number = Decimal(str(value).strip())
-            except ArithmeticError as exc:
-                raise RuleError(f"{label}的值“{value}”不是数字") from exc
-            if not number.is_finite():
-                raise RuleError(f"{label}的值必须是数字")
-            if kind == "int":
-                if number != number.to_integral_value():
-                    raise RuleError(f"{label}的值必须是整数")
-                return int(number)
-            return float(number)
-        if kind == "date":
-            if isinstance(value, datetime):
-                return value.date()
-            if isinstance(value, date):
-                return value
-            try:
-                return date.fromisoformat(str(value).strip())
-            except ValueError as exc:
-                raise RuleError(f"{label}的值“{value}”不是日期（YYYY-MM-DD）") from exc
-        if kind == "bool":
-            if isinstance(value, bool):
-                return value
-            raise RuleError(f"{label}的值必须是“是”或“否”")
-        if not isinstance(value, str | int) or isinstance(value, bool):
-            raise RuleError(f"{label}的值必须是文字")
-        text = str(value)
-        if len(text) > 200:
-            raise RuleError(f"{label}的值过长")
-        if kind == "code":
-            allowed = self.code_values.get(ref.column or "", {})
-            if text not in allowed:
-                raise RuleError(f"{label}没有代码“{text}”")
-        return text
-
-    def condition(self, cond: Any, number: int = 1) -> str:
-        where = f"条件 {number}："
-        if not isinstance(cond, Mapping) or not {"field", "op"} <= set(cond) <= {
-            "field",
-            "op",
-            "value",
-        }:
-            raise RuleError(f"{where}格式应为 {{field, op, value}}")
-        ref = self.field(cond["field"], where)
-        op = cond["op"]
-        if not isinstance(op, str) or op not in catalog.RULE_OPS:
-            raise RuleError(f"{where}不支持的运算“{op}”")
-        value = cond.get("value")
-        if op in catalog.NULL_OPS:
-            if value not in (None, "", []):
-                raise RuleError(f"{where}“{OP_NAMES[op]}”不需要比较值")
-            sql = self.field_sql(ref)
-            return f"{sql} is null" if op == "is_null" else f"{sql} is not null"
-        if op in catalog.LIST_OPS:
-            if not isinstance(value, list | tuple) or not value:
-                raise RuleError(f"{where}“{ref.label}”{OP_NAMES[op]}需要至少一个值")
-            if len(value) > 200:
-                raise RuleError(f"{where}“{ref.label}”的可选值过多")
-            names = ", ".join(self.param(self.value(ref, v, where)) for v in value)
-            sql = self.field_sql(ref)
-            return f"{sql} {'in' if op == 'in' else 'not in'} ({names})"
-        if op == "between":
-            if ref.key in _AGE_LIMITS:
-                return self._age_range(ref, op, value, where)
-            if not isinstance(value, list | tuple) or len(value) != 2:
-                raise RuleError(f"{where}“{ref.label}”介于需要两个值 [下限, 上限]")
-            lo, hi = (self.value(ref, v, where) for v in value)
-            if lo > hi:
-                raise RuleError(f"{where}“{ref.label}”的下限不能大于上限")
-            return f"{self.field_sql(ref)} between {self.param(lo)} and {self.param(hi)}"
-        if ref.key in _AGE_LIMITS and op in (">", ">=", "<", "<=", "="):
-            return self._age_range(ref, op, value, where)
-        if ref.data_type == "code" and op not in ("=", "!="):
-            raise RuleError(f"{where}代码字段“{ref.label}”只能比较等于、不等于或属于")
-        sql_op = "<>" if op == "!=" else op
-        return f"{self.field_sql(ref)} {sql_op} {self.param(self.value(ref, value, where))}"
-
-    def bound(self, key: str, n: int) -> str:
-        """Latest birth date of someone at least n years (age) or months (age_months) old."""
-        if key == "age":
-            return self.param(shift_back(self.as_of_value, years=n))
-        return self.param(shift_back(self.as_of_value, months=n))
-
-    def _age_range(self, ref: FieldRef, op: str, value: Any, where: str) -> str:
-        """Age comparisons as birth-date ranges: exact full years, and cheap to scan."""
-        if op == "between":
-            if not isinstance(value, list | tuple) or len(value) != 2:
-                raise RuleError(f"{where}“{ref.label}”介于需要两个值 [下限, 上限]")
-            lo, hi = (self.value(ref, v, where) for v in value)
-        else:
-            lo = hi = self.value(ref, value, where)
-        limit = _AGE_LIMITS[ref.key]
-        if not (0 <= lo <= limit and 0 <= hi <= limit):
-            raise RuleError(f"{where}“{ref.label}”应在 0–{limit}{ref.unit} 之间")
-        if lo > hi:
-            raise RuleError(f"{where}“{ref.label}”的下限不能大于上限")
-        col, key = "e.birth_date", ref.key
-        if op == ">=":
-            return f"{col} <= {self.bound(key, lo)}"
-        if op == ">":
-            return f"{col} <= {self.bound(key, lo + 1)}"
-        if op == "<":
-            return f"{col} > {self.bound(key, lo)}"
-        if op == "<=":
-            return f"{col} > {self.bound(key, lo + 1)}"
-        return f"{col} > {self.bound(key, hi + 1)} and {col} <= {self.bound(key, lo)}"
-
-    def rule(self, rule: Any) -> str:
-        """A whole rule {match: all|any, conditions: [...]} as one parenthesised boolean."""
-        if not isinstance(rule, Mapping) or set(rule) != {"match", "conditions"}:
-            raise RuleError("规则格式应为 {match: all|any, conditions: [...]}")
-        if rule["match"] not in catalog.RULE_MATCHES:
-            raise RuleError("条件之间只能是“全部满足”（all）或“任一满足”（any）")
-        conditions = rule["conditions"]
-        if not isinstance(conditions, list) or not conditions:
-            raise RuleError("规则至少需要一个条件")
-        if len(conditions) > MAX_CONDITIONS:
-            raise RuleError(f"规则最多 {MAX_CONDITIONS} 个条件")
-        parts = [self.condition(c, n) for n, c in enumerate(conditions, start=1)]
-        joiner = " and " if rule["match"] == "all" else " or "
-        return "(" + joiner.join(f"({p})" for p in parts) + ")"
 
 
 def _tests_status(rule: Mapping) -> bool:
@@ -696,100 +404,11 @@ def _record_values(
     return values
 
 
-def _holds(op: str, actual: Any, target: Any) -> bool:
-    """Python twin of one compiled condition, to say which conditions of an `any` rule held."""
-    if op == "is_null":
-        return actual is None
-    if op == "not_null":
-        return actual is not None
-    if actual is None:
-        return False
-    if isinstance(actual, Decimal):
-        actual = float(actual)
-    if isinstance(target, str) and not isinstance(actual, str):
-        actual = str(actual)
-    try:
-        if op == "in":
-            return actual in target
-        if op == "not_in":
-            return actual not in target
-        if op == "between":
-            return target[0] <= actual <= target[1]
-        return {
-            "=": actual == target,
-            "!=": actual != target,
-            ">": actual > target,
-            ">=": actual >= target,
-            "<": actual < target,
-            "<=": actual <= target,
-        }[op]
-    except TypeError:
-        return False
-
-
-def _show(ref: FieldRef, value: Any, code_names: Mapping[str, Mapping[str, str]]) -> str:
-    if value is None:
-        return "（空）"
-    if ref.data_type == "code":
-        return code_names.get(ref.column or "", {}).get(str(value), str(value))
-    if ref.data_type == "bool":
-        return "是" if value else "否"
-    if isinstance(value, Decimal | float):
-        value = f"{float(value):g}"
-    return f"{value}{(' ' + ref.unit) if ref.unit else ''}"
-
-
-def _target(ref: FieldRef, value: Any, code_names) -> str:
-    if isinstance(value, list | tuple):
-        return "、".join(_show(ref, v, code_names).removesuffix(" " + ref.unit) for v in value)
-    shown = _show(ref, value, code_names)
-    return shown.removesuffix(" " + ref.unit) if ref.unit else shown
-
-
-def describe_condition(
-    ref: FieldRef,
-    op: str,
-    target: Any,
-    actual: Any = None,
-    code_names: Mapping[str, Mapping[str, str]] | None = None,
-    *,
-    with_actual: bool = True,
-) -> str:
-    """A condition in Chinese, with the record's value when given (e.g. 年龄 83 岁 ≥ 80)."""
-    names = code_names or {}
-    label = ref.label
-    if op == "is_null":
-        return f"{label}未填写"
-    if op == "not_null":
-        return f"{label}已填写"
-    wanted = _target(ref, target, names)
-    if not with_actual:
-        if op in _OP_SIGNS:
-            return f"{label} {_OP_SIGNS[op]} {wanted}{(' ' + ref.unit) if ref.unit else ''}"
-        gap = " " if ref.data_type in ("int", "decimal", "date") else ""
-        return {
-            "=": f"{label}为{gap}{wanted}",
-            "!=": f"{label}不是{gap}{wanted}",
-            "in": f"{label}为{gap}{wanted}之一",
-            "not_in": f"{label}不是{gap}{wanted}",
-            "between": f"{label}在 {wanted.replace('、', '–')}{ref.unit} 之间",
-        }[op]
-    shown = _show(ref, actual, names)
-    gap = " " if ref.data_type in ("int", "decimal", "date") else ""
-    if op in _OP_SIGNS:
-        return f"{label} {shown} {_OP_SIGNS[op]} {wanted}"
-    if op in ("=", "in"):
-        return f"{label}为{gap}{shown}"
-    if op in ("!=", "not_in"):
-        return f"{label}为{gap}{shown}，不是{gap}{wanted}"
-    return f"{label} {shown}，在 {wanted.replace('、', '–')} 之间"
-
-
 def describe_rule(entity: str, rule: Mapping) -> str:
     """A whole rule in Chinese, for the admin form and the picker's help text."""
     refs, names = reference(entity)
     parts = [
-        describe_condition(
+        conditions.describe(
             refs[c["field"]], c["op"], c.get("value"), code_names=names, with_actual=False
         )
         if c.get("field") in refs
@@ -851,9 +470,9 @@ def _rule_reason(scope, rule, refs, values, code_names) -> str:
         target = cond.get("value")
         if ref.data_type == "date" and isinstance(target, str):
             target = date.fromisoformat(target)
-        ok = _holds(cond["op"], actual, target)
+        ok = conditions.holds(cond["op"], actual, target)
         hide = ref.sensitive and not scope.clearance
-        text = describe_condition(
+        text = conditions.describe(
             ref, cond["op"], cond.get("value"), actual, code_names, with_actual=not hide
         )
         (held if ok else missed).append(text)
@@ -867,51 +486,12 @@ def _rule_reason(scope, rule, refs, values, code_names) -> str:
 # ---------------------------------------------------------------------------------------------
 # Editing rules (district admin only)
 
-_SPLIT = re.compile(r"[、,，;；\s]+")
-
-
-def value_text(ref: FieldRef, value: Any, code_names: Mapping[str, Mapping[str, str]]) -> str:
-    """A rule value as an admin types it: code names, lists joined by 、, between as lo,hi."""
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        return "、".join(value_text(ref, v, code_names) for v in value)
-    if ref.data_type == "code":
-        return code_names.get(ref.column or "", {}).get(str(value), str(value))
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)
-
-
-def _parse_value(ref: FieldRef, text: str, names: Mapping[str, str], where: str) -> Any:
-    if ref.data_type == "code":
-        if text in names:
-            return text
-        by_name = {v: k for k, v in names.items()}
-        if text in by_name:
-            return by_name[text]
-        raise RuleError(f"{where}“{ref.label}”没有“{text}”这一项")
-    if ref.data_type == "bool":
-        if text in ("是", "true", "True", "1"):
-            return True
-        if text in ("否", "false", "False", "0"):
-            return False
-        raise RuleError(f"{where}“{ref.label}”只能填“是”或“否”")
-    if ref.data_type in ("int", "decimal"):
-        try:
-            number = float(text)
-        except ValueError as exc:
-            raise RuleError(f"{where}“{ref.label}”的取值“{text}”不是数字") from exc
-        return int(number) if ref.data_type == "int" and number.is_integer() else number
-    return text
-
 
 def rule_from_rows(entity: str, match: str, rows: Iterable[Mapping[str, Any]]) -> dict:
     """A rule from the editor's rows {字段: label, 运算: op name, 取值: text} (blank rows skipped)."""
     fields = {ref.label: ref for ref in rule_fields(entity)}
-    ops = {name: op for op, name in OP_NAMES.items()}
     _, code_values = reference(entity)
-    conditions = []
+    rule_conditions = []
     for number, row in enumerate(rows, start=1):
         label, op_name = row.get("字段"), row.get("运算")
         text = "" if row.get("取值") is None else str(row.get("取值")).strip()
@@ -921,33 +501,17 @@ def rule_from_rows(entity: str, match: str, rows: Iterable[Mapping[str, Any]]) -
         ref = fields.get(label)
         if ref is None:
             raise RuleError(f"{where}请选择字段")
-        op = ops.get(op_name)
+        op = conditions.BY_LABEL.get(op_name)
         if op is None:
             raise RuleError(f"{where}请选择运算")
-        cond: dict[str, Any] = {"field": ref.key, "op": op}
-        names = code_values.get(ref.column or "", {})
-        if op in catalog.NULL_OPS:
-            conditions.append(cond)
-            continue
-        parts = [p for p in _SPLIT.split(text) if p]
-        if not parts:
-            raise RuleError(f"{where}请填写取值")
-        if op in catalog.LIST_OPS:
-            cond["value"] = [_parse_value(ref, p, names, where) for p in parts]
-        elif op == "between":
-            if len(parts) != 2:
-                raise RuleError(f"{where}“介于”需要两个值，如 6,15")
-            cond["value"] = [_parse_value(ref, p, names, where) for p in parts]
-        else:
-            if len(parts) != 1 and ref.data_type != "text":
-                raise RuleError(f"{where}“{OP_NAMES[op]}”只能填一个值")
-            cond["value"] = _parse_value(
-                ref, text if ref.data_type == "text" else parts[0], names, where
-            )
-        conditions.append(cond)
-    if not conditions:
+        cond: dict[str, Any] = {"field": ref.key, "op": op.key}
+        value = conditions.parse_value(ref, op.key, text, code_values, where)
+        if value is not None:
+            cond["value"] = value
+        rule_conditions.append(cond)
+    if not rule_conditions:
         raise RuleError("规则至少需要一个条件")
-    return {"match": match, "conditions": conditions}
+    return {"match": match, "conditions": rule_conditions}
 
 
 @checked

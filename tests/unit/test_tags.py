@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yibiaotong import auth, db, tags
+from yibiaotong import auth, conditions, db, tags
 from yibiaotong.scope import AccessDenied, Scope
 
 TODAY = date.today()
@@ -225,15 +225,17 @@ def test_refresh_rolls_back_with_the_callers_transaction(own_db):
 )
 def test_age_bound_agrees_with_full_years(born, today, n):
     """born <= shift_back(today, n) exactly when the person is at least n full years old."""
-    assert (born <= tags.shift_back(today, years=n)) == (age(born, today) >= n)
+    assert (born <= conditions.shift_back(today, years=n)) == (age(born, today) >= n)
     months = n * 3
-    assert (born <= tags.shift_back(today, months=months)) == (age_months(born, today) >= months)
+    assert (born <= conditions.shift_back(today, months=months)) == (
+        age_months(born, today) >= months
+    )
 
 
 def test_leap_day_birthdays():
     assert age(date(2024, 2, 29), date(2025, 2, 28)) == 0
-    assert tags.shift_back(date(2028, 2, 29), years=1) == date(2027, 2, 28)
-    assert tags.shift_back(date(2025, 3, 31), months=1) == date(2025, 2, 28)
+    assert conditions.shift_back(date(2028, 2, 29), years=1) == date(2027, 2, 28)
+    assert conditions.shift_back(date(2025, 3, 31), months=1) == date(2025, 2, 28)
 
 
 # ------------------------------------------------------------------------------ compiler
@@ -241,7 +243,7 @@ def test_leap_day_birthdays():
 
 def _compile(entity, rule):
     refs, names = tags.reference(entity)
-    comp = tags.Compiler(entity, refs, names, "p")
+    comp = conditions.Compiler(entity, refs, names, "p")
     return comp.rule(rule), comp.params
 
 
@@ -442,13 +444,13 @@ def test_newborn_rule_uses_today(own_db):
     with db.transaction() as cur:
         cur.execute(
             "update resident set birth_date = $d where id = $i",
-            {"d": tags.shift_back(TODAY, months=11), "i": baby},
+            {"d": conditions.shift_back(TODAY, months=11), "i": baby},
         )
         cur.execute(
             "update resident set birth_date = $d where id = $i",
-            {"d": tags.shift_back(TODAY, months=12), "i": older},
+            {"d": conditions.shift_back(TODAY, months=12), "i": older},
         )
         tags.refresh_rules(cur, "resident", ids=[baby, older])
     assert baby in _tagged("newborn")
     assert older not in _tagged("newborn")
-    assert TODAY - timedelta(days=400) < tags.shift_back(TODAY, months=12)
+    assert TODAY - timedelta(days=400) < conditions.shift_back(TODAY, months=12)

@@ -1,5 +1,6 @@
-"""Excel files in and out: formatted streaming export (more writers and readers join here)."""
+"""Excel files in and out: streamed exports, paper-form reports, filled department forms, uploads."""
 
-from yibiaotong.excel.export import Column, display_width, safe_text, write_xlsx
+from yibiaotong.excel.cells import display_width, kind_of, put_text, safe_text
+from yibiaotong.excel.export import Column, write_xlsx
 
-__all__ = ["Column", "display_width", "safe_text", "write_xlsx"]
+__all__ = ["Column", "display_width", "kind_of", "put_text", "safe_text", "write_xlsx"]

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import io
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-EXCEL_MAX_ROWS = 1_048_576
+from yibiaotong.excel.cells import EXCEL_MAX_ROWS, as_text, display_width, put_text, safe_text
+
 KINDS = ("text", "id", "int", "decimal", "money", "date", "datetime")
 _NUMBER_FORMATS = {
     "id": "@",
@@ -32,7 +31,6 @@ _HEADER_FILL = PatternFill("solid", fgColor="DCE6F4")
 _HEADER_BORDER = Border(bottom=Side(style="thin", color="8EA9DB"))
 _TITLE_FONT = Font(bold=True, size=13)
 _MAX_WIDTH = 60
-_FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 @dataclass(frozen=True)
@@ -52,29 +50,6 @@ class Column:
             raise ValueError(f"unknown column kind {self.kind!r}")
 
 
-def display_width(value: Any) -> int:
-    """Width in Excel character units: CJK and full-width characters count two."""
-    if value is None:
-        return 0
-    text = _text(value)
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float | Decimal):
-        return f"{value:,.2f}"
-    return str(value)
-
-
-def safe_text(value: Any) -> str:
-    """A string Excel will show as typed: control characters that break the file are removed."""
-    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
-
-
 def _cell(ws, value: Any, column: Column) -> WriteOnlyCell | None:
     if value is None or (isinstance(value, float) and value != value):
         return None
@@ -90,13 +65,7 @@ def _cell(ws, value: Any, column: Column) -> WriteOnlyCell | None:
         return cell
     if isinstance(value, bool):
         value = "是" if value else "否"
-    text = safe_text(_text(value) if isinstance(value, date) else value)
-    cell = WriteOnlyCell(ws, value=text)
-    # openpyxl turns any string starting with "=" into a formula; force plain text instead, and
-    # mark formula-looking text with Excel's quote prefix so editing the cell keeps it text.
-    cell.data_type = "s"
-    if text[:1] in _FORMULA_STARTS:
-        cell.quotePrefix = True
+    cell = put_text(WriteOnlyCell(ws), as_text(value) if isinstance(value, date) else value)
     if kind == "id":
         cell.number_format = "@"
     return cell

@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from yibiaotong.excel.export import EXCEL_MAX_ROWS, display_width, safe_text
+from yibiaotong.excel.cells import EXCEL_MAX_ROWS, display_width, looks_like_formula, safe_text
 
 # Up to this many data rows the sheet is built in memory with real merged cells; above it the
 # rows stream through a write-only sheet, which cannot merge: the title, unit line and parent
@@ -34,7 +34,6 @@ _NUMBER_FORMATS = {
     "money": "#,##0.00",
     "date": "yyyy-mm-dd",
 }
-_FORMULA_STARTS = frozenset("=+-@\t\r")
 _BODY_FONT = "宋体"
 _TITLE_FONT = "黑体"
 _THIN = Side(style="thin", color="000000")
@@ -199,7 +198,7 @@ def _value(kind: str, value: Any) -> tuple[Any, str]:
     if kind == "date" and isinstance(value, date):
         return value, "data_date"
     text = safe_text(_text(value))
-    if text[:1] in _FORMULA_STARTS:
+    if looks_like_formula(text):
         return text, "data_quoted"
     return text, "data_id" if kind == "id" else "data_text"
 

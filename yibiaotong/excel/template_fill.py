@@ -21,14 +21,13 @@ from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.worksheet import Worksheet
 from rapidfuzz import fuzz, process
 
-from yibiaotong.excel.export import EXCEL_MAX_ROWS, safe_text
+from yibiaotong.excel.cells import EXCEL_MAX_ROWS, put_text, safe_text
 
 SCAN_ROWS = 30
 MAX_HEADER_ROWS = 3
 MATCH_CUTOFF = 72
 SEQ = "seq"
 _THIN = Side(style="thin", color="000000")
-_FORMULA_STARTS = frozenset("=+-@\t\r")
 # Item numbers forms put before header text: "D3.", "1、", "（一）", "二、", "3.2", "①".
 _ITEM_NUMBER = re.compile(
     r"^\s*(?:[A-Za-z]{0,2}\d+(?:\.\d+)*\s*[\.、．:：)）]?|[（(][一二三四五六七八九十\d]+[)）]"
@@ -435,13 +434,12 @@ def fill(
                 cell.value = None
                 continue
             value = i + 1 if source == SEQ else _value(values[source])
-            cell.value = value
             if isinstance(value, str):
-                cell.data_type = "s"  # never a formula, whatever the text starts with
-                if value[:1] in _FORMULA_STARTS:
-                    cell.quotePrefix = True
+                put_text(cell, value)
                 if value.isdigit() and len(value) > 11:
                     cell.number_format = "@"
+            else:
+                cell.value = value
     for r in range(block.data_row + n, block.data_row + max(block.blank_rows, 0)):
         for c in range(first_col, last_col + 1):
             cell = ws.cell(r, c)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import date, datetime
+from datetime import datetime
 
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from yibiaotong import catalog, db, reports, tags
+from yibiaotong import catalog, db, reports
 from yibiaotong.scope import AccessDenied, Scope
 
 log = logging.getLogger("yibiaotong")
@@ -36,7 +36,7 @@ def org_choices(scope: Scope) -> dict[str, str]:
     }
 
 
-def _org_picker(scope: Scope, key: str) -> str:
+def org_picker(scope: Scope, key: str) -> str:
     choices = org_choices(scope)
     return st.selectbox(
         "报表范围",
@@ -152,7 +152,7 @@ def report_card(scope: Scope, t: dict) -> None:
             return
         left, right = st.columns([3, 2])
         with left:
-            org = _org_picker(scope, "rc_org")
+            org = org_picker(scope, "rc_org")
         with right:
             masked = not scope.clearance or st.toggle(
                 "导出脱敏版",
@@ -166,7 +166,7 @@ def report_card(scope: Scope, t: dict) -> None:
         except (reports.ReportError, AccessDenied) as exc:
             st.error(str(exc))
             return
-        unit = reports.ENTITY_UNITS[t["entity"]] if t["kind"] == "list" else "个单位"
+        unit = catalog.ENTITY_UNITS[t["entity"]] if t["kind"] == "list" else "个单位"
         a, b, c = st.columns(3)
         a.metric("行数", f"{total:,} {unit}" if t["kind"] == "list" else f"{total} 行")
         b.metric("人工填报约", f"{t['manual_minutes']} 分钟")
@@ -214,7 +214,7 @@ def batch(scope: Scope) -> None:
             key="rb_dept",
         )
     with right:
-        org = _org_picker(scope, "rb_org")
+        org = org_picker(scope, "rb_org")
     chosen = reports.batch_codes(scope, None if department == ALL else department)
     runnable = [t for t in chosen if t["runnable"]]
     blocked = [t for t in chosen if not t["runnable"]]
@@ -329,7 +329,7 @@ def fill_form(scope: Scope) -> None:
             key="rf_code",
         )
     with right:
-        org = _org_picker(scope, "rf_org")
+        org = org_picker(scope, "rf_org")
     template = by_code[code]
     upload = st.file_uploader("上传空白表样（.xlsx，不超过 10 MB）", type=["xlsx"], key="rf_file")
     if upload is None:
@@ -417,354 +417,3 @@ def fill_form(scope: Scope) -> None:
             icon=":material/download:",
             key="rf_download",
         )
-
-
-# ---------------------------------------------------------------------------------------------
-# Template editor (district admins)
-
-_BLANK = "__blank__"
-_NEW = "__new__"
-_OPS = ("=", "!=", ">", ">=", "<", "<=", "in", "not_in", "between", "is_null", "not_null")
-
-
-def _editor_columns(defn: dict, choices: dict[str, str]) -> pd.DataFrame:
-    labels = {**choices, _BLANK: "（空白列，手填）"}
-    totals = set((defn.get("totals") or {}).get("sum") or [])
-    rows = []
-    for c in defn.get("columns") or []:
-        key = c.get("field") or c.get("derived") or _BLANK
-        rows.append(
-            {
-                "内容": labels.get(key, key),
-                "表头文字": c.get("header", ""),
-                "上级表头": c.get("group") or "",
-                "合计": key in totals,
-            }
-        )
-    return pd.DataFrame(rows or [{"内容": None, "表头文字": "", "上级表头": "", "合计": False}])
-
-
-def _editor_conditions(defn: dict, fields: dict[str, str]) -> pd.DataFrame:
-    refs, names = tags.reference(defn["entity"])
-    rows = []
-    for c in (defn.get("filter") or {}).get("conditions") or []:
-        value = c.get("value")
-        ref = refs.get(c["field"])
-        shown = names.get(ref.column, {}) if ref is not None and ref.code_list else {}
-        values = value if isinstance(value, list) else ([] if value is None else [value])
-        text = "、".join(
-            ("是" if v else "否") if isinstance(v, bool) else shown.get(str(v), str(v))
-            for v in values
-        )
-        rows.append({"字段": fields.get(c["field"], c["field"]), "运算": c["op"], "取值": text})
-    return pd.DataFrame(rows or [], columns=["字段", "运算", "取值"])
-
-
-def _condition_value(entity: str, field: str, op: str, text: str):
-    """The typed text of a condition value as the spec wants it (code names become codes)."""
-    refs, names = tags.reference(entity)
-    ref = refs.get(field)
-    parts = [
-        p.strip()
-        for p in str(text or "").replace("，", "、").replace(",", "、").split("、")
-        if p.strip()
-    ]
-    if ref is not None and ref.code_list:
-        by_name = {n: code for code, n in names.get(ref.column, {}).items()}
-        parts = [by_name.get(p, p) for p in parts]
-    if ref is not None and ref.data_type == "bool":
-        parts = [p in ("是", "true", "True", "1") for p in parts]
-    if op in ("is_null", "not_null"):
-        return None
-    if op in ("in", "not_in", "between"):
-        return parts
-    return parts[0] if parts else None
-
-
-def _day(value):
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def editor(scope: Scope) -> None:
-    """Pick a template (or start a new one), edit it, preview it, save it as a new version."""
-    everything = reports.templates(scope, include_inactive=True)
-    by_code = {t["code"]: t for t in everything}
-    code = st.selectbox(
-        "模板",
-        [_NEW, *by_code],
-        format_func=lambda c: (
-            "＋ 新建模板"
-            if c == _NEW
-            else f"{by_code[c]['name']}（{c}，第 {by_code[c]['version']} 版，{by_code[c]['department_name']}）"
-        ),
-        key="re_code",
-    )
-    if code == _NEW:
-        defn = reports.new_definition()
-    else:
-        defn = dict(by_code[code]["definition"])
-        if defn["kind"] == "summary":
-            st.info("统计表模板请在 data/catalog/reports/ 中按 YAML 维护；此处可查看定义和版本。")
-            st.json(defn, expanded=False)
-            st.dataframe(pd.DataFrame(reports.history(code)), hide_index=True)
-            return
-    k = f"re_{code}"
-    departments = catalog.departments()
-    a, b, c = st.columns([2, 3, 2])
-    new_code = a.text_input(
-        "模板编码",
-        defn["code"],
-        disabled=code != _NEW,
-        key=f"{k}_codetext",
-        help="小写字母、数字、下划线，如 mz_elderly_visit",
-    )
-    name = b.text_input("报表名称", defn["name"], max_chars=60, key=f"{k}_name")
-    department = c.selectbox(
-        "部门",
-        list(departments),
-        index=list(departments).index(defn["department"])
-        if defn["department"] in departments
-        else 0,
-        format_func=departments.get,
-        key=f"{k}_dept",
-    )
-    a, b, c, d = st.columns(4)
-    frequency = a.selectbox(
-        "报送频次",
-        list(reports.FREQUENCIES),
-        index=list(reports.FREQUENCIES).index(defn["frequency"]),
-        format_func=reports.FREQUENCIES.get,
-        key=f"{k}_freq",
-    )
-    entity = b.selectbox(
-        "对象",
-        list(reports.ENTITY_NAMES),
-        index=list(reports.ENTITY_NAMES).index(defn["entity"]),
-        format_func=reports.ENTITY_NAMES.get,
-        disabled=code != _NEW,
-        key=f"{k}_entity",
-    )
-    minutes = c.number_input(
-        "人工填报约（分钟/次）", 0, 10_000, int(defn["manual_minutes"]), key=f"{k}_minutes"
-    )
-    status = d.selectbox(
-        "状态",
-        list(reports.STATUSES),
-        index=list(reports.STATUSES).index(defn["status"]),
-        format_func=reports.STATUSES.get,
-        key=f"{k}_status",
-    )
-    a, b = st.columns(2)
-    valid_from = a.date_input("生效日期", value=_day(defn.get("valid_from")), key=f"{k}_from")
-    valid_to = b.date_input(
-        "失效日期（到期自动停用）", value=_day(defn.get("valid_to")), key=f"{k}_to"
-    )
-    description = st.text_input("说明", defn.get("description", ""), max_chars=300, key=f"{k}_desc")
-
-    st.markdown("**筛选条件**")
-    tag_rows = [t for t in tags.tag_index() if t["entity"] == entity]
-    tag_names = {t["code"]: t["name"] for t in tag_rows}
-    chosen = (defn.get("filter") or {}).get("tags") or {}
-    cols = st.columns(3)
-    picked = {}
-    for col, (mode, label) in zip(
-        cols,
-        (("all", "且：必须带有"), ("any", "或：至少带有其一"), ("none", "非：不带有")),
-        strict=True,
-    ):
-        picked[mode] = col.multiselect(
-            label,
-            list(tag_names),
-            default=[t for t in chosen.get(mode, []) if t in tag_names],
-            format_func=tag_names.get,
-            placeholder="选择标签",
-            key=f"{k}_tags_{mode}",
-        )
-    refs, _ = tags.reference(entity)
-    field_labels = {}
-    for ref in refs.values():
-        field_labels.setdefault(ref.code or ref.key, ref.label)
-    by_label = {v: key for key, v in field_labels.items()}
-    conditions_frame = st.data_editor(
-        _editor_conditions(defn, field_labels),
-        num_rows="dynamic",
-        hide_index=True,
-        column_config={
-            "字段": st.column_config.SelectboxColumn(options=list(by_label), required=True),
-            "运算": st.column_config.SelectboxColumn(
-                options=list(_OPS),
-                required=True,
-                help="、".join(f"{o} {tags.OP_NAMES[o]}" for o in _OPS),
-            ),
-            "取值": st.column_config.TextColumn(
-                help="多个值用顿号分隔；代码字段可填名称，如：男、户籍人口"
-            ),
-        },
-        key=f"{k}_conds",
-    )
-
-    st.markdown("**列（按表格从左到右）**")
-    choices = reports.column_choices(entity)
-    labels = {**choices, _BLANK: "（空白列，手填）"}
-    reverse = {v: key for key, v in labels.items()}
-    columns_frame = st.data_editor(
-        _editor_columns(defn, choices),
-        num_rows="dynamic",
-        hide_index=True,
-        column_config={
-            "内容": st.column_config.SelectboxColumn(options=list(labels.values()), required=True),
-            "表头文字": st.column_config.TextColumn(
-                help="纸质表上的表头文字；留空则用字段标准名称", max_chars=40
-            ),
-            "上级表头": st.column_config.TextColumn(
-                help="相邻列填同一上级表头即合并为两级表头", max_chars=40
-            ),
-            "合计": st.column_config.CheckboxColumn(help="数值列在合计行和小计行求和"),
-        },
-        key=f"{k}_cols",
-    )
-    a, b, c = st.columns(3)
-    sort_keys = ["community", "grid", *[key for key in field_labels if key in choices]]
-    if entity == "resident":
-        sort_keys += ["age", "-age"]
-    sort_names = {
-        "community": "所属社区",
-        "grid": "所属网格",
-        "age": "年龄从小到大",
-        "-age": "年龄从大到小",
-        **{key: field_labels[key] for key in field_labels},
-    }
-    sort = a.multiselect(
-        "排序",
-        sort_keys,
-        default=[s for s in defn.get("sort") or [] if s in sort_keys],
-        format_func=lambda s: sort_names.get(s, s),
-        key=f"{k}_sort",
-    )
-    groups = [None, "street", "community", "grid"]
-    group_by = b.selectbox(
-        "分组小计",
-        groups,
-        index=groups.index(defn.get("group_by")),
-        format_func=lambda g: "不分组" if g is None else f"按{reports.LEVEL_NAMES[g]}",
-        key=f"{k}_group",
-    )
-    with_totals = c.toggle("合计行", value=defn.get("totals") is not None, key=f"{k}_totals")
-    layout = defn.get("layout") or {}
-    a, b = st.columns([1, 3])
-    orientations = [None, "portrait", "landscape"]
-    orientation = a.selectbox(
-        "纸张方向",
-        orientations,
-        index=orientations.index(layout.get("orientation")),
-        format_func=lambda o: {None: "按宽度自动", "portrait": "纵向", "landscape": "横向"}[o],
-        key=f"{k}_orient",
-    )
-    note = b.text_input("表下注释", layout.get("note") or "", max_chars=300, key=f"{k}_note")
-
-    bands = next(
-        (c["bands"] for c in defn.get("columns") or [] if c.get("derived") == "elderly_allowance"),
-        reports.DEFAULT_ALLOWANCE_BANDS,
-    )
-    columns, sums = [], []
-    for row in columns_frame.to_dict("records"):
-        key = reverse.get(row.get("内容"))
-        if key is None:
-            continue
-        header = (row.get("表头文字") or "").strip()
-        item = (
-            {"blank": True}
-            if key == _BLANK
-            else ({"derived": key} if key in reports.DERIVED else {"field": key})
-        )
-        if key == "elderly_allowance":
-            item["bands"] = bands
-        item["header"] = header or (
-            "" if key == _BLANK else choices.get(key, key).removesuffix("（派生）")
-        )
-        if (row.get("上级表头") or "").strip():
-            item["group"] = row["上级表头"].strip()
-        columns.append(item)
-        if row.get("合计") and key != _BLANK:
-            sums.append(key)
-    conditions = []
-    for row in conditions_frame.to_dict("records"):
-        field = by_label.get(row.get("字段"))
-        if not field or not row.get("运算"):
-            continue
-        cond = {"field": field, "op": row["运算"]}
-        value = _condition_value(entity, field, row["运算"], row.get("取值"))
-        if value is not None:
-            cond["value"] = value
-        conditions.append(cond)
-    data = {
-        "code": new_code.strip(),
-        "version": defn.get("version", 1),
-        "name": name,
-        "department": department,
-        "frequency": frequency,
-        "entity": entity,
-        "kind": "list",
-        "status": status,
-        "valid_from": valid_from,
-        "valid_to": valid_to,
-        "manual_minutes": int(minutes),
-        "description": description,
-        "filter": {"tags": picked, "conditions": conditions},
-        "columns": columns,
-        "sort": sort,
-        "group_by": group_by,
-        "totals": {"label": "合计", "sum": sums} if with_totals else None,
-        "layout": {**layout, "orientation": orientation, "note": note or None},
-    }
-    if defn.get("title"):
-        data["title"] = defn["title"]
-    try:
-        checked = reports.check_definition(data)
-    except reports.ReportError as exc:
-        st.warning(f"模板尚不完整：{exc}")
-        checked = None
-
-    st.markdown("**预览**")
-    org = _org_picker(scope, f"{k}_org")
-    if checked is not None:
-        try:
-            prepared = reports.prepare(scope, checked["code"], org, definition=checked)
-            frame, total = reports.preview(prepared)
-        except (reports.ReportError, AccessDenied) as exc:
-            st.error(str(exc))
-        else:
-            st.caption(f"按当前设置共 {total:,} 行，预览前 {len(frame)} 行：")
-            st.dataframe(frame, hide_index=True)
-    saved_label = "保存为新版本" if code != _NEW else "保存模板"
-    if st.button(
-        saved_label,
-        type="primary",
-        icon=":material/save:",
-        disabled=checked is None,
-        key=f"{k}_save",
-    ):
-        try:
-            stored = reports.save_version(scope, data)
-        except (reports.ReportError, AccessDenied) as exc:
-            st.error(str(exc))
-        else:
-            st.success(
-                f"已保存“{stored['name']}”第 {stored['version']} 版；此前的运行记录仍指向各自使用的版本。"
-            )
-    if code != _NEW:
-        st.markdown("**版本记录**")
-        history = pd.DataFrame(reports.history(code)).rename(
-            columns={
-                "version": "版本",
-                "name": "名称",
-                "status": "状态",
-                "source": "来源",
-                "created_by": "保存人",
-                "created_at": "保存时间",
-                "runs": "运行次数",
-            }
-        )
-        history["来源"] = history["来源"].map({"catalog": "目录文件", "editor": "模板编辑器"})
-        history["状态"] = history["状态"].map(reports.STATUSES)
-        st.dataframe(history, hide_index=True)

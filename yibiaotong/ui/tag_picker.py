@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from yibiaotong import catalog, db, tag_query, tags
+from yibiaotong import catalog, conditions, db, tag_query, tags
 from yibiaotong.scope import Scope
 from yibiaotong.ui.markdown import literal
 
@@ -241,7 +241,7 @@ def area_picker(scope: Scope) -> str | None:
 
 def _quick(entity: str) -> list[dict]:
     refs, names = tags.reference(entity)
-    conditions = []
+    found = []
     if entity == "resident":
         left, right = st.columns(2)
         low = left.number_input(
@@ -265,11 +265,11 @@ def _quick(entity: str) -> list[dict]:
         if low is not None and high is not None and low > high:
             st.warning("最小年龄不能大于最大年龄。")
         elif low is not None and high is not None:
-            conditions.append({"field": "age", "op": "between", "value": [int(low), int(high)]})
+            found.append({"field": "age", "op": "between", "value": [int(low), int(high)]})
         elif low is not None:
-            conditions.append({"field": "age", "op": ">=", "value": int(low)})
+            found.append({"field": "age", "op": ">=", "value": int(low)})
         elif high is not None:
-            conditions.append({"field": "age", "op": "<=", "value": int(high)})
+            found.append({"field": "age", "op": "<=", "value": int(high)})
     for column in QUICK_CODES[entity]:
         ref = refs[column]
         items = names.get(column, {})
@@ -281,25 +281,15 @@ def _quick(entity: str) -> list[dict]:
             key=f"tq_quick_{entity}_{column}",
         )
         if picked:
-            conditions.append({"field": ref.code, "op": "in", "value": list(picked)})
-    return conditions
+            found.append({"field": ref.code, "op": "in", "value": list(picked)})
+    return found
 
 
-_VALUE_OPS = {
-    "code": ("in", "not_in", "=", "!=", "is_null", "not_null"),
-    "bool": ("=",),
-    "text": ("=", "!=", "in", "is_null", "not_null"),
-}
-_ORDERED_OPS = (">=", "<=", ">", "<", "=", "!=", "between", "is_null", "not_null")
+def _ops_for(ref: conditions.FieldRef) -> list[str]:
+    return [op.key for op in conditions.ops_for(ref)]
 
 
-def _ops_for(ref: tags.FieldRef) -> tuple[str, ...]:
-    if ref.data_type in ("int", "decimal", "date"):
-        return _ORDERED_OPS if ref.column else (">=", "<=", ">", "<", "=", "between")
-    return _VALUE_OPS.get(ref.data_type, _VALUE_OPS["text"])
-
-
-def _value_widget(ref: tags.FieldRef, op: str, names: dict) -> Any:
+def _value_widget(ref: conditions.FieldRef, op: str, names: dict) -> Any:
     if op in ("is_null", "not_null"):
         return None
     if ref.data_type == "code":
@@ -349,7 +339,7 @@ def _on_drop(index: int) -> None:
 
 def condition_builder(scope: Scope, entity: str) -> list[dict]:
     """Quick filters (age, sex, 人口类型 …) and any further whitelisted field condition."""
-    conditions = _quick(entity)
+    quick = _quick(entity)
     refs, names = tags.reference(entity)
     fields = [r for r in tags.rule_fields(entity) if scope.clearance or not r.sensitive]
     extra = [c for c in st.session_state.get(_EXTRA, []) if c["field"] in refs]
@@ -357,7 +347,7 @@ def condition_builder(scope: Scope, entity: str) -> list[dict]:
         ref = st.selectbox(
             "字段", fields, format_func=lambda r: r.label, key=f"tq_x_field_{entity}"
         )
-        op = st.selectbox("运算", _ops_for(ref), format_func=tags.OP_NAMES.get, key="tq_x_op")
+        op = st.selectbox("运算", _ops_for(ref), format_func=conditions.OP_NAMES.get, key="tq_x_op")
         value = _value_widget(ref, op, names)
         needs_value = op not in ("is_null", "not_null")
         condition = {"field": ref.code or ref.key, "op": op}
@@ -378,7 +368,7 @@ def condition_builder(scope: Scope, entity: str) -> list[dict]:
             row.markdown(
                 "· "
                 + literal(
-                    tags.describe_condition(
+                    conditions.describe(
                         c_ref, cond["op"], cond.get("value"), code_names=names, with_actual=False
                     )
                 )
@@ -392,7 +382,7 @@ def condition_builder(scope: Scope, entity: str) -> list[dict]:
                 type="tertiary",
                 help="删除该条件",
             )
-    return conditions + extra
+    return quick + extra
 
 
 # ---------------------------------------------------------------------------------------------
@@ -488,8 +478,8 @@ def rule_table(entity: str, rule: dict | None) -> pd.DataFrame:
         rows.append(
             {
                 "字段": ref.label if ref else cond["field"],
-                "运算": tags.OP_NAMES.get(cond["op"], cond["op"]),
-                "取值": tags.value_text(ref, cond.get("value"), names) if ref else "",
+                "运算": conditions.OP_NAMES.get(cond["op"], cond["op"]),
+                "取值": conditions.value_text(ref, cond.get("value"), names) if ref else "",
             }
         )
     return pd.DataFrame(rows, columns=["字段", "运算", "取值"])
@@ -531,7 +521,7 @@ def rule_editor(scope: Scope) -> None:
         column_config={
             "字段": st.column_config.SelectboxColumn("字段", options=field_labels, required=True),
             "运算": st.column_config.SelectboxColumn(
-                "运算", options=list(tags.OP_NAMES.values()), required=True
+                "运算", options=list(conditions.OP_NAMES.values()), required=True
             ),
             "取值": st.column_config.TextColumn(
                 "取值", help="多个值用顿号或逗号分隔；“介于”填两个值，如 6,15；代码字段可填名称"
@@ -547,7 +537,7 @@ def rule_editor(scope: Scope) -> None:
             rule = tags.rule_from_rows(entity, match, edited.to_dict("records"))
             with st.spinner("正在重新计算规则标签…"):
                 counts = tags.update_rule(scope, tag["code"], rule)
-        except (tags.RuleError, PermissionError) as exc:
+        except (conditions.RuleError, PermissionError) as exc:
             st.error(literal(exc))
         else:
             n = counts.get(tag["code"], 0)

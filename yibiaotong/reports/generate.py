@@ -1,0 +1,290 @@
+"""Generating reports: one workbook, a department's batch zip, the run log and hours saved."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from yibiaotong import auth, catalog, db, tag_query
+from yibiaotong.excel.report import FormError, FormResult, write_form
+from yibiaotong.reports.definition import ReportError
+from yibiaotong.reports.plan import Prepared, filename, layout, prepare
+from yibiaotong.reports.rows import count, iter_rows
+from yibiaotong.reports.store import template, templates
+from yibiaotong.scope import AccessDenied, Scope
+
+
+@dataclass(frozen=True)
+class RunResult:
+    code: str
+    version: int
+    name: str
+    rows: int
+    seconds: float
+    file_hash: str
+    minutes_saved: int
+    masked: bool
+    run_id: int
+    filename: str
+    streamed: bool = False
+
+
+def _write(
+    prepared: Prepared, out: IO[bytes], stream_above: int | None = None, limit: int | None = None
+) -> FormResult:
+    """Write the workbook to `out` from one read snapshot (the count picks the Excel mode)."""
+    with db.cursor() as cur:
+        cur.execute("begin transaction")
+        try:
+            total = count(prepared, cur)
+            if limit is not None:
+                total = min(total, limit)
+            kwargs = {} if stream_above is None else {"stream_above": stream_above}
+            rows = iter_rows(prepared, cur, limit=limit)
+            return write_form(out, layout(prepared), rows, row_count=total, **kwargs)
+        except FormError as exc:
+            raise ReportError(str(exc)) from exc
+        finally:
+            cur.execute("rollback")
+
+
+def _log_run(
+    prepared: Prepared, rows: int, seconds: float, file_hash: str, batch_id: str | None
+) -> int:
+    defn = prepared.template["definition"]
+    detail = (
+        f"{defn['name']}（{defn['code']} v{prepared.template['version']}）"
+        f"{catalog.org_label(prepared.org_code)} {rows} 行，{'已脱敏' if prepared.masked else '未脱敏'}"
+    )
+    with db.transaction() as cur:
+        run_id = db.run(
+            cur,
+            "reports/insert_run",
+            username=prepared.scope.username,
+            template_code=defn["code"],
+            template_version=prepared.template["version"],
+            org_code=prepared.org_code,
+            rows=rows,
+            seconds=round(seconds, 3),
+            file_hash=file_hash,
+            minutes_saved=int(prepared.template["manual_minutes"]),
+            masked=prepared.masked,
+            batch_id=batch_id,
+        ).fetchone()[0]
+        auth.log_access(
+            cur,
+            prepared.scope.username,
+            "report_unmasked" if not prepared.masked else "report_generate",
+            detail,
+        )
+    return run_id
+
+
+def generate(
+    scope: Scope,
+    code: str,
+    target: str | Path | IO[bytes],
+    org_code: str | None = None,
+    masked: bool | None = None,
+    batch_id: str | None = None,
+    stream_above: int | None = None,
+    prepared: Prepared | None = None,
+    limit: int | None = None,
+) -> RunResult:
+    """Generate one report into `target` (a path or a binary stream); log the run; return it.
+
+    Nothing is half-written: the workbook is built in a temporary file first and only then
+    copied to the stream or renamed onto the path. `limit` keeps only the first rows (samples,
+    benchmarks). Raises ReportError / AccessDenied.
+    """
+    prepared = prepared or prepare(scope, code, org_code, masked=masked)
+    started = time.perf_counter()
+    with tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024) as tmp:
+        result = _write(prepared, tmp, stream_above, limit)
+        tmp.seek(0)
+        digest = hashlib.sha256()
+        while chunk := tmp.read(1 << 20):
+            digest.update(chunk)
+        tmp.seek(0)
+        if isinstance(target, str | Path):
+            path = Path(target)
+            part = path.with_name(path.name + ".part")
+            try:
+                with open(part, "wb") as f:
+                    while chunk := tmp.read(1 << 20):
+                        f.write(chunk)
+                os.replace(part, path)
+            finally:
+                part.unlink(missing_ok=True)
+        else:
+            while chunk := tmp.read(1 << 20):
+                target.write(chunk)
+    seconds = time.perf_counter() - started
+    run_id = _log_run(prepared, result.rows, seconds, digest.hexdigest(), batch_id)
+    return RunResult(
+        code=prepared.code,
+        version=prepared.template["version"],
+        name=prepared.template["name"],
+        rows=result.rows,
+        seconds=seconds,
+        file_hash=digest.hexdigest(),
+        minutes_saved=int(prepared.template["manual_minutes"]),
+        masked=prepared.masked,
+        run_id=run_id,
+        filename=filename(prepared),
+        streamed=result.streamed,
+    )
+
+
+def generate_bytes(
+    scope: Scope, code: str, org_code: str | None = None, masked: bool | None = None
+) -> tuple[bytes, RunResult]:
+    """generate() into memory: the file's bytes and the run (for a download button)."""
+    buffer = io.BytesIO()
+    run = generate(scope, code, buffer, org_code, masked)
+    return buffer.getvalue(), run
+
+
+@dataclass
+class BatchResult:
+    runs: list[RunResult]
+    skipped: list[tuple[str, str]]  # (template name, reason)
+    batch_id: str
+    seconds: float
+
+
+def batch_codes(scope: Scope, department: str | None = None) -> list[dict[str, Any]]:
+    """Templates a batch includes: all in force for the department (or all), runnable or not."""
+    return templates(scope, department=department)
+
+
+def batch_zip(
+    scope: Scope,
+    codes: Sequence[str],
+    target: str | Path | IO[bytes],
+    org_code: str | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> BatchResult:
+    """Every template in `codes` for one org unit into one .zip; a template the caller may not
+    run (sensitive tags, stopped, retired field) is listed in 未生成说明.txt instead."""
+    batch_id = uuid.uuid4().hex[:12]
+    started = time.perf_counter()
+    runs: list[RunResult] = []
+    skipped: list[tuple[str, str]] = []
+    org = scope.narrow(org_code)
+    total = len(codes)
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as zf:
+        for number, code in enumerate(codes, start=1):
+            if progress:
+                progress(number - 1, total, code)
+            try:
+                prepared = prepare(scope, code, org)
+                buffer = io.BytesIO()
+                run = generate(scope, code, buffer, org, batch_id=batch_id, prepared=prepared)
+            except (ReportError, AccessDenied) as exc:
+                try:
+                    name = template(code)["name"]
+                except ReportError:
+                    name = code
+                skipped.append((name, str(exc)))
+                continue
+            department = catalog.department_name(prepared.template["department"]) or ""
+            zf.writestr(f"{number:02d}_{department}_{run.filename}", buffer.getvalue())
+            runs.append(run)
+        lines = [
+            f"一表通报表中心 批量生成 {datetime.now():%Y-%m-%d %H:%M}",
+            f"范围：{catalog.org_label(org)}；生成人：{scope.username}",
+            f"已生成 {len(runs)} 张，共 {sum(r.rows for r in runs):,} 行，"
+            f"节省人工约 {sum(r.minutes_saved for r in runs) / 60:.1f} 小时。",
+        ]
+        if skipped:
+            lines.append("")
+            lines.append("未生成的报表：")
+            lines += [f"- {name}：{reason}" for name, reason in skipped]
+        zf.writestr("生成说明.txt", "\r\n".join(lines) + "\r\n")
+    if progress:
+        progress(total, total, "")
+    return BatchResult(runs, skipped, batch_id, time.perf_counter() - started)
+
+
+def saved_query_reports(scope: Scope) -> list[dict[str, Any]]:
+    """Tag queries their owners marked 作为报表 that the caller may run (own or shared)."""
+    return [q for q in tag_query.list_saved(scope) if q.get("as_report")]
+
+
+def saved_query_bytes(scope: Scope, saved_id: int) -> bytes:
+    """One such query exported through the tag query's own Excel export (logged there)."""
+    spec = tag_query.load_saved(scope, saved_id)
+    buffer = io.BytesIO()
+    tag_query.export(scope, spec, buffer)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Run log and hours saved
+
+
+def runs(scope: Scope, limit: int = 50, offset: int = 0) -> pd.DataFrame:
+    """One page of runs inside the caller's scope, newest first, with Chinese column labels."""
+    frame = db.fetch_df(
+        "reports/list_runs", org_code=scope.org_code, limit=int(limit), offset=int(offset)
+    )
+    frame = frame.rename(
+        columns={
+            "created_at": "生成时间",
+            "user_name": "生成人",
+            "template_name": "报表",
+            "template_version": "版本",
+            "department_name": "部门",
+            "org_name": "范围",
+            "rows": "行数",
+            "seconds": "耗时（秒）",
+            "minutes_saved": "节省（分钟）",
+        }
+    )
+    frame["脱敏"] = frame.pop("masked").map({True: "是", False: "否"})
+    frame["文件摘要"] = frame.pop("file_hash").str[:12]
+    return frame[
+        [
+            "生成时间",
+            "生成人",
+            "报表",
+            "版本",
+            "部门",
+            "范围",
+            "行数",
+            "耗时（秒）",
+            "节省（分钟）",
+            "脱敏",
+            "文件摘要",
+        ]
+    ]
+
+
+def savings(scope: Scope, today: date | None = None) -> dict[str, Any]:
+    """Runs and hours saved inside the scope: totals, this month, per department, per month."""
+    today = today or date.today()
+    month_start = today.replace(day=1)
+    row = db.fetch_dicts("reports/run_totals", org_code=scope.org_code, month_start=month_start)[0]
+    since = date(today.year - 1, today.month, 1)
+    return {
+        "runs": row["runs"],
+        "rows": int(row["rows"]),
+        "hours": round(row["minutes_saved"] / 60, 1),
+        "runs_month": row["runs_month"],
+        "hours_month": round(row["minutes_month"] / 60, 1),
+        "by_department": db.fetch_df("reports/saved_by_department", org_code=scope.org_code),
+        "by_month": db.fetch_df("reports/saved_by_month", org_code=scope.org_code, since=since),
+    }

@@ -1,0 +1,238 @@
+"""Stored templates: catalogue files loaded as versions, templates read, edited versions saved."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from yibiaotong import auth, catalog, config, db, tags
+from yibiaotong.reports.definition import (
+    _CODE_RE,
+    ENTITY_NAMES,
+    FREQUENCIES,
+    KINDS,
+    ReportError,
+    _fail,
+    check_definition,
+    standard,
+)
+from yibiaotong.scope import AccessDenied, Scope
+
+REPORTS_DIR = config.CATALOG_DIR / "reports"
+
+
+def read_files(directory: Path | str | None = None) -> list[tuple[str, Any]]:
+    """(file name, parsed YAML) of every data/catalog/reports/*.yaml, in name order."""
+    directory = Path(directory or REPORTS_DIR)
+    out = []
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            out.append(
+                (
+                    path.name,
+                    yaml.load(path.read_text(encoding="utf-8"), Loader=catalog._UniqueKeyLoader),
+                )
+            )
+        except yaml.YAMLError as exc:
+            raise catalog.CatalogError(f"reports/{path.name}", "YAML", str(exc)) from exc
+    return out
+
+
+def _definition_json(defn: Mapping[str, Any]) -> str:
+    return json.dumps(defn, ensure_ascii=False, sort_keys=True)
+
+
+def _insert_version(cur, defn: Mapping[str, Any], source: str, created_by: str) -> None:
+    db.run(
+        cur,
+        "reports/insert_template",
+        code=defn["code"],
+        version=defn["version"],
+        name=defn["name"],
+        department=defn["department"],
+        frequency=defn["frequency"],
+        entity=defn["entity"],
+        kind=defn["kind"],
+        status=defn["status"],
+        valid_from=defn["valid_from"],
+        valid_to=defn["valid_to"],
+        manual_minutes=defn["manual_minutes"],
+        definition=_definition_json(defn),
+        source=source,
+        created_by=created_by,
+    )
+
+
+def load_reports(cur: duckdb.DuckDBPyConnection, directory: Path | str | None = None) -> int:
+    """Validate data/catalog/reports/*.yaml and store versions not stored yet; run it inside the
+    caller's transaction, after catalog.load_catalog. Idempotent. A stored version is never
+    changed: a file whose content differs from its stored version must raise its version.
+    Returns the number of templates in the files."""
+    std = standard(cur)
+    stored = {
+        (code, version): (json.loads(d) if isinstance(d, str) else d, source)
+        for code, version, d, source in db.run(cur, "reports/template_versions").fetchall()
+    }
+    seen: set[str] = set()
+    for file, data in read_files(directory):
+        entry = data.get("code", "?") if isinstance(data, Mapping) else "?"
+        try:
+            defn = check_definition(data, std)
+        except ReportError as exc:
+            raise catalog.CatalogError(f"reports/{file}", str(entry), str(exc)) from exc
+        if defn["code"] in seen:
+            raise catalog.CatalogError(f"reports/{file}", defn["code"], "duplicate template code")
+        seen.add(defn["code"])
+        key = (defn["code"], defn["version"])
+        if key in stored:
+            old, source = stored[key]
+            if _definition_json(old) != _definition_json(defn):
+                who = "the template editor" if source == "editor" else "an earlier file"
+                raise catalog.CatalogError(
+                    f"reports/{file}",
+                    defn["code"],
+                    f"version {defn['version']} is already stored with other content (by {who}); "
+                    "raise `version` above the highest stored one",
+                )
+            continue
+        _insert_version(cur, defn, "catalog", "catalog")
+    return len(seen)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading templates
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(row.get("definition"), str):
+        row["definition"] = json.loads(row["definition"])
+    return row
+
+
+def in_force(template: Mapping[str, Any], today: date | None = None) -> bool:
+    today = today or date.today()
+    return (
+        template["status"] == "active"
+        and (template["valid_from"] is None or template["valid_from"] <= today)
+        and (template["valid_to"] is None or today <= template["valid_to"])
+    )
+
+
+def templates(
+    scope: Scope,
+    department: str | None = None,
+    frequency: str | None = None,
+    search: str | None = None,
+    entity: str | None = None,
+    include_inactive: bool = False,
+) -> list[dict[str, Any]]:
+    """Current versions of the templates, filtered; each with `runnable` and `blocked_by` (why the
+    caller cannot run it, e.g. a sensitive tag without clearance) and `in_force`."""
+    rows = [_decode(r) for r in db.fetch_dicts("reports/list_templates")]
+    search = (search or "").strip().lower()
+    sensitive = {t["code"] for t in tags.tag_index() if t["sensitivity"] == "sensitive"}
+    out = []
+    for row in rows:
+        row["in_force"] = in_force(row)
+        if not include_inactive and not row["in_force"]:
+            continue
+        if department and row["department"] != department:
+            continue
+        if frequency and row["frequency"] != frequency:
+            continue
+        if entity and row["entity"] != entity:
+            continue
+        defn = row["definition"]
+        if search and not any(
+            search in str(text).lower()
+            for text in (
+                row["name"],
+                row["code"],
+                row["department_name"],
+                defn.get("description", ""),
+            )
+        ):
+            continue
+        row["frequency_name"] = FREQUENCIES.get(row["frequency"], row["frequency"])
+        row["kind_name"] = KINDS.get(row["kind"], row["kind"])
+        row["entity_name"] = ENTITY_NAMES.get(row["entity"], row["entity"])
+        row["description"] = defn.get("description", "")
+        row["blocked_by"] = None if scope.clearance else _needs_clearance(defn, sensitive)
+        row["runnable"] = row["in_force"] and row["blocked_by"] is None
+        out.append(row)
+    return out
+
+
+def _needs_clearance(defn: Mapping[str, Any], sensitive_tags: set[str]) -> str | None:
+    """Why an uncleared caller cannot run this template: sensitive tags or condition fields."""
+    used = _tags_of(defn) & sensitive_tags
+    if used:
+        names = {t["code"]: t["name"] for t in tags.tag_index()}
+        return f"涉及敏感人群（{'、'.join(names[c] for c in sorted(used))}），需要敏感信息查看权限"
+    refs, _ = tags.reference(defn["entity"])
+    specs = [defn.get("filter") or {}] + list(defn.get("measures") or [])
+    fields = {c.get("field") for s in specs for c in s.get("conditions") or []}
+    hidden = sorted({refs[f].label for f in fields if f in refs and refs[f].sensitive})
+    if hidden:
+        return f"按敏感字段（{'、'.join(hidden)}）筛选，需要敏感信息查看权限"
+    return None
+
+
+def _tags_of(defn: Mapping[str, Any]) -> set[str]:
+    specs = [defn.get("filter") or {}] + list(defn.get("measures") or [])
+    return {
+        t
+        for s in specs
+        for mode in ("all", "any", "none")
+        for t in (s.get("tags") or {}).get(mode, [])
+    }
+
+
+def template(code: str, version: int | None = None) -> dict[str, Any]:
+    """One template version (the current one when version is None); ReportError if absent."""
+    rows = db.fetch_dicts("reports/get_template", code=code, version=version)
+    if not rows:
+        _fail(f"报表模板“{code}”不存在" + (f"（版本 {version}）" if version else ""))
+    return _decode(rows[0])
+
+
+def history(code: str) -> list[dict[str, Any]]:
+    """All versions of one template, newest first, with their run counts."""
+    return db.fetch_dicts("reports/template_history", code=code)
+
+
+def departments_with_templates(scope: Scope) -> dict[str, str]:
+    """Department code → name of departments that have templates in force."""
+    return {t["department"]: t["department_name"] for t in templates(scope)}
+
+
+def save_version(scope: Scope, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Store an edited (or new) template as its next version; district admins only.
+
+    The new version number is one above the highest stored; runs made with older versions keep
+    pointing at them. Returns the stored definition.
+    """
+    if scope.role != "district_admin":
+        raise AccessDenied("只有区数据局管理员可以修改报表模板")
+    data = dict(data)
+    code = data.get("code")
+    if not isinstance(code, str) or not _CODE_RE.match(code):
+        _fail("模板编码应为 2–48 位小写字母、数字或下划线，以字母开头")
+    with db.transaction() as cur:
+        current = db.run(cur, "reports/get_template", code=code, version=None).fetchone()
+        data["version"] = (current[1] if current else 0) + 1
+        defn = check_definition(data)
+        _insert_version(cur, defn, "editor", scope.username)
+        auth.log_access(
+            cur,
+            scope.username,
+            "report_template_save",
+            f"{defn['name']}（{code}）第 {defn['version']} 版",
+        )
+    return defn
