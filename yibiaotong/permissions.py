@@ -81,6 +81,20 @@ RULES: dict[str, tuple[str, frozenset[str]]] = {
     "dashboard.drill_options": ("查看数据大屏", DASHBOARD),
     "dashboard.figures": ("查看数据大屏", DASHBOARD),
     "dashboard.export_xlsx": ("导出数据大屏汇总", DASHBOARD),
+    # 报表中心 (every role over its scope; which templates a department sees is decided inside)
+    "reports.store.templates": ("查看报表模板", EVERYONE),
+    "reports.store.departments_with_templates": ("查看报表模板", EVERYONE),
+    "reports.store.save_version": ("保存报表模板", ADMIN),
+    "reports.plan.prepare": ("生成报表", EVERYONE),
+    "reports.generate.generate": ("生成报表", EVERYONE),
+    "reports.generate.generate_bytes": ("生成报表", EVERYONE),
+    "reports.generate.batch_codes": ("批量生成报表", EVERYONE),
+    "reports.generate.batch_zip": ("批量生成报表", EVERYONE),
+    "reports.generate.saved_query_reports": ("查看查询转成的报表", EVERYONE),
+    "reports.generate.saved_query_bytes": ("下载查询转成的报表", EVERYONE),
+    "reports.generate.runs": ("查看报表运行记录", EVERYONE),
+    "reports.generate.savings": ("查看节省工时", EVERYONE),
+    "reports.forms.fill_form": ("填写本单位表样", EVERYONE),
 }
 
 # Public functions that act for no caller, and why none is needed.
@@ -88,6 +102,7 @@ _PURE = "纯计算：只处理调用方传入的值，不读取台账"
 _REFERENCE = "参考数据：字段标准、代码表、组织机构、标签体系，所有登录用户均可查阅"
 _INSIDE = "只在已检查角色的调用方事务内运行（使用其游标或批次）"
 _OPERATOR = "运维入口：命令行、初始化、迁移与缓存，由服务器操作员运行，不经控制台"
+_PREPARED = "只处理 reports.plan.prepare() 为已检查的调用方准备好的报表（其中已含辖区与脱敏）"
 NO_CALLER: dict[str, str] = {
     "ledger.fields": _REFERENCE,
     "ledger.editable_fields": _REFERENCE,
@@ -117,6 +132,32 @@ NO_CALLER: dict[str, str] = {
     "dashboard.format_share": _PURE,
     "dashboard.summary_xlsx": _PURE,
     "dashboard.export_name": _PURE,
+    "reports.definition.standard": _REFERENCE,
+    "reports.definition.check_definition": _PURE,
+    "reports.definition.column_kind": _PURE,
+    "reports.editing.new_definition": _PURE,
+    "reports.editing.column_choices": _REFERENCE,
+    "reports.editing.condition_fields": _REFERENCE,
+    "reports.editing.sort_choices": _REFERENCE,
+    "reports.editing.column_rows": _PURE,
+    "reports.editing.condition_rows": _PURE,
+    "reports.editing.assemble": _PURE,
+    "reports.forms.form_choices": _REFERENCE,
+    "reports.forms.analyse_form": _PURE,
+    "reports.plan.period_of": _PURE,
+    "reports.plan.cn_date": _PURE,
+    "reports.plan.title_of": _PURE,
+    "reports.plan.layout": _PREPARED,
+    "reports.plan.filename": _PREPARED,
+    "reports.rows.count": _PREPARED,
+    "reports.rows.iter_rows": _PREPARED,
+    "reports.rows.headers": _PREPARED,
+    "reports.rows.preview": _PREPARED,
+    "reports.store.read_files": _OPERATOR,
+    "reports.store.load_reports": _OPERATOR,
+    "reports.store.in_force": _PURE,
+    "reports.store.template": _REFERENCE,
+    "reports.store.history": _REFERENCE,
 }
 
 # Modules below the domain: infrastructure, validators, writers and reference data. Their

@@ -20,11 +20,22 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import openpyxl
 import pytest
 from stdnum.cn import ric
 
 import yibiaotong
-from yibiaotong import auth, dashboard, db, events, ledger, permissions, tag_query, tags
+from yibiaotong import (
+    auth,
+    dashboard,
+    db,
+    events,
+    ledger,
+    permissions,
+    reports,
+    tag_query,
+    tags,
+)
 from yibiaotong.scope import ROLES, AccessDenied, Scope
 
 USERS = {
@@ -58,7 +69,7 @@ def domain_functions() -> dict[str, Callable]:
 
 
 # TODO(privacy): walked once the teammates' rewrites of these modules are merged.
-_BEING_REWRITTEN = ("auth", "reports")
+_BEING_REWRITTEN = ("auth",)
 FUNCTIONS = domain_functions()
 
 
@@ -337,6 +348,55 @@ CALLS: dict[str, Callable[[District], Call]] = {
     "dashboard.figures": _plain(lambda s, d: dashboard.figures(s)),
     "dashboard.export_xlsx": _plain(lambda s, d: dashboard.export_xlsx(s)),
 }
+REPORT = "wj_newborn"  # 卫健's own newborn register: no sensitive tag, so every role may run it
+
+
+def _form() -> bytes:
+    """A department's own blank form: a title, one header row, room for rows."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"] = "新生儿访视登记表"
+    for col, text in zip("ABCD", ["序号", "姓名", "性别", "出生日期"], strict=True):
+        ws[f"{col}2"] = text
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _fill_form(d: District) -> Call:
+    data = _form()
+    mapping = reports.analyse_form(data, "resident").mapping
+    return lambda s: reports.fill_form(s, REPORT, data, mapping)
+
+
+def _save_version(d: District) -> Call:
+    defn = {**reports.template(REPORT)["definition"], "code": f"walk_{d.n()}"}
+    return lambda s: reports.save_version(s, defn)
+
+
+CALLS.update(
+    {
+        "reports.store.templates": _plain(lambda s, d: reports.templates(s)),
+        "reports.store.departments_with_templates": _plain(
+            lambda s, d: reports.departments_with_templates(s)
+        ),
+        "reports.store.save_version": _save_version,
+        "reports.plan.prepare": _plain(lambda s, d: reports.prepare(s, REPORT)),
+        "reports.generate.generate": _plain(lambda s, d: reports.generate(s, REPORT, io.BytesIO())),
+        "reports.generate.generate_bytes": _plain(lambda s, d: reports.generate_bytes(s, REPORT)),
+        "reports.generate.batch_codes": _plain(lambda s, d: reports.batch_codes(s)),
+        "reports.generate.batch_zip": _plain(
+            lambda s, d: reports.batch_zip(s, [REPORT], io.BytesIO())
+        ),
+        "reports.generate.saved_query_reports": _plain(lambda s, d: reports.saved_query_reports(s)),
+        "reports.generate.saved_query_bytes": _plain(
+            lambda s, d: reports.saved_query_bytes(s, _saved(d)(s))
+        ),
+        "reports.generate.runs": _plain(lambda s, d: reports.runs(s)),
+        "reports.generate.savings": _plain(lambda s, d: reports.savings(s)),
+        "reports.forms.fill_form": _fill_form,
+    }
+)
 # Calls that return nothing by design (the others must return something).
 _RETURNS_NOTHING = {
     "ledger.log_change",

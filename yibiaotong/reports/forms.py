@@ -14,6 +14,7 @@ from typing import Any
 from yibiaotong import catalog, db, tags
 from yibiaotong.excel import template_fill, upload
 from yibiaotong.excel.report import GENERATOR
+from yibiaotong.permissions import checked
 from yibiaotong.reports.definition import DERIVED, ReportError, _fail
 from yibiaotong.reports.generate import RunResult, _log_run
 from yibiaotong.reports.plan import cn_date, prepare
@@ -93,6 +94,7 @@ def analyse_form(data: bytes, entity: str) -> FormAnalysis:
     )
 
 
+@checked
 def fill_form(
     scope: Scope,
     code: str,

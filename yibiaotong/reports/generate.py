@@ -19,6 +19,7 @@ import pandas as pd
 
 from yibiaotong import auth, catalog, db, tag_query
 from yibiaotong.excel.report import FormError, FormResult, write_form
+from yibiaotong.permissions import checked
 from yibiaotong.reports.definition import ReportError
 from yibiaotong.reports.plan import Prepared, filename, layout, prepare
 from yibiaotong.reports.rows import count, iter_rows
@@ -92,6 +93,7 @@ def _log_run(
     return run_id
 
 
+@checked
 def generate(
     scope: Scope,
     code: str,
@@ -148,6 +150,7 @@ def generate(
     )
 
 
+@checked
 def generate_bytes(
     scope: Scope, code: str, org_code: str | None = None, masked: bool | None = None
 ) -> tuple[bytes, RunResult]:
@@ -165,11 +168,13 @@ class BatchResult:
     seconds: float
 
 
+@checked
 def batch_codes(scope: Scope, department: str | None = None) -> list[dict[str, Any]]:
     """Templates a batch includes: all in force for the department (or all), runnable or not."""
     return templates(scope, department=department)
 
 
+@checked
 def batch_zip(
     scope: Scope,
     codes: Sequence[str],
@@ -219,11 +224,13 @@ def batch_zip(
     return BatchResult(runs, skipped, batch_id, time.perf_counter() - started)
 
 
+@checked
 def saved_query_reports(scope: Scope) -> list[dict[str, Any]]:
     """Tag queries their owners marked 作为报表 that the caller may run (own or shared)."""
     return [q for q in tag_query.list_saved(scope) if q.get("as_report")]
 
 
+@checked
 def saved_query_bytes(scope: Scope, saved_id: int) -> bytes:
     """One such query exported through the tag query's own Excel export (logged there)."""
     spec = tag_query.load_saved(scope, saved_id)
@@ -236,6 +243,7 @@ def saved_query_bytes(scope: Scope, saved_id: int) -> bytes:
 # Run log and hours saved
 
 
+@checked
 def runs(scope: Scope, limit: int = 50, offset: int = 0) -> pd.DataFrame:
     """One page of runs inside the caller's scope, newest first, with Chinese column labels."""
     frame = db.fetch_df(
@@ -273,6 +281,7 @@ def runs(scope: Scope, limit: int = 50, offset: int = 0) -> pd.DataFrame:
     ]
 
 
+@checked
 def savings(scope: Scope, today: date | None = None) -> dict[str, Any]:
     """Runs and hours saved inside the scope: totals, this month, per department, per month."""
     today = today or date.today()

@@ -11,6 +11,7 @@ from typing import Any
 from yibiaotong import catalog, tag_query, tags
 from yibiaotong.excel import kind_of
 from yibiaotong.excel.report import FormColumn, FormLayout
+from yibiaotong.permissions import checked
 from yibiaotong.reports.definition import _HOUSEHOLD_NEEDS, DERIVED, ReportError, _fail
 from yibiaotong.reports.store import in_force, template
 from yibiaotong.scope import AccessDenied, Scope
@@ -143,6 +144,7 @@ def _plan_columns(defn: Mapping[str, Any], refs: Mapping[str, tags.FieldRef]) ->
     return out
 
 
+@checked
 def prepare(
     scope: Scope,
     code: str,

@@ -12,6 +12,7 @@ import duckdb
 import yaml
 
 from yibiaotong import auth, catalog, config, db, tags
+from yibiaotong.permissions import checked
 from yibiaotong.reports.definition import (
     _CODE_RE,
     ENTITY_NAMES,
@@ -22,7 +23,7 @@ from yibiaotong.reports.definition import (
     check_definition,
     standard,
 )
-from yibiaotong.scope import AccessDenied, Scope
+from yibiaotong.scope import Scope
 
 REPORTS_DIR = config.CATALOG_DIR / "reports"
 
@@ -124,6 +125,7 @@ def in_force(template: Mapping[str, Any], today: date | None = None) -> bool:
     )
 
 
+@checked
 def templates(
     scope: Scope,
     department: str | None = None,
@@ -207,19 +209,19 @@ def history(code: str) -> list[dict[str, Any]]:
     return db.fetch_dicts("reports/template_history", code=code)
 
 
+@checked
 def departments_with_templates(scope: Scope) -> dict[str, str]:
     """Department code → name of departments that have templates in force."""
     return {t["department"]: t["department_name"] for t in templates(scope)}
 
 
+@checked
 def save_version(scope: Scope, data: Mapping[str, Any]) -> dict[str, Any]:
     """Store an edited (or new) template as its next version; district admins only.
 
     The new version number is one above the highest stored; runs made with older versions keep
     pointing at them. Returns the stored definition.
     """
-    if scope.role != "district_admin":
-        raise AccessDenied("只有区数据局管理员可以修改报表模板")
     data = dict(data)
     code = data.get("code")
     if not isinstance(code, str) or not _CODE_RE.match(code):
