@@ -657,16 +657,19 @@ FIELD_EVENTS = {"_created": "新建记录", "_status": "状态", "_tag": "标签
 
 
 def _readable(scope: Scope, entity: str, change: dict) -> dict:
+    """A change as the caller may read it: the stored values leave only through display()."""
+    change = dict(change)
+    stored_old, stored_new = change.pop("old_value"), change.pop("new_value")
     by_code = {f["code"]: f for f in fields(entity)}
     f = by_code.get(change["field"])
     if f is None:
         name = FIELD_EVENTS.get(change["field"], change["field"])
-        old, new = change["old_value"] or "", change["new_value"] or ""
+        old, new = stored_old or "", stored_new or ""
         if change["field"] == "_status":
             old, new = STATUS_NAMES.get(old, old), STATUS_NAMES.get(new, new)
     else:
         name = f["name"]
-        old, new = display(scope, f, change["old_value"]), display(scope, f, change["new_value"])
+        old, new = display(scope, f, stored_old), display(scope, f, stored_new)
     return {**change, "field_name": name, "old": old, "new": new}
 
 
