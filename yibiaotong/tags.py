@@ -346,10 +346,12 @@ def visible(scope: Scope, tag: Mapping) -> bool:
 
 @checked
 def tag_counts(scope: Scope, entity: str, org_code: str | None = None) -> dict[int, int]:
-    """Active records per tag id in the scope (or a narrower org inside it)."""
+    """Active records per tag id in the scope (or a narrower org inside it); tags the caller
+    may not see (sensitive ones without clearance) are not counted for them."""
     _check_entity(entity)
     org = scope.narrow(org_code)
-    return dict(db.fetch_all(_COUNT_QUERIES[entity], org_code=org))
+    shown = {t["id"] for t in tag_index() if visible(scope, t)}
+    return {i: n for i, n in db.fetch_all(_COUNT_QUERIES[entity], org_code=org) if i in shown}
 
 
 @checked

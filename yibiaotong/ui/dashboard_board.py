@@ -48,6 +48,9 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
             ):
                 column.metric(label, dashboard.format_count(value), help=note, border=True)
 
+    if figs.withheld:
+        st.caption(figs.withheld)
+
     # Chart builders: each returns the plotly figure of one panel at a given height.
     def population(height):
         return charts.pyramid(figs.pyramid, p, height)
@@ -56,7 +59,7 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
         return charts.units_comparison(figs.units, p, child, height)
 
     def groups(height):
-        births = figs.births[(figs.births["births"] > 0) | (figs.births.index < 3)]
+        births = figs.births[(figs.births["births"] != 0) | (figs.births.index < 3)]
         labels = [*figs.key_groups["group"], *(f"新生儿·{o}" for o in births["order"])]
         values = [*figs.key_groups["residents"], *births["births"]]
         colours = [p.primary] * len(figs.key_groups)
@@ -174,7 +177,8 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
 
     def draw(where, builder, height, **selection):
         # Built once per data version, palette and size; every refresh and session reuses it.
-        key = (figs.org_code, figs.computed_at, p.name, builder.__name__, height)
+        # What a viewer may see is part of the key: a cleared view's figure is never reused.
+        key = (figs.org_code, figs.computed_at, figs.withheld, p.name, builder.__name__, height)
         fig = charts.cached(key, lambda: builder(height))
         return where.plotly_chart(fig, theme=None, config=CHART_CONFIG, **selection)
 
