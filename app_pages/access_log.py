@@ -34,4 +34,5 @@ st.dataframe(
         "action": "事件",
         "detail": "详情",
     },
+    placeholder="",
 )

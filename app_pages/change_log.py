@@ -57,6 +57,7 @@ st.dataframe(
         for r in rows
     ],
     hide_index=True,
+    placeholder="",
 )
 if pages > 1:
     st.pagination(pages, key="change_log_page")

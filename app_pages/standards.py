@@ -35,6 +35,7 @@ with fields_tab:
             for f in rows
         ],
         hide_index=True,
+        placeholder="",
     )
 
 with codes_tab:
@@ -43,7 +44,9 @@ with codes_tab:
         "代码表", list(lists), format_func=lambda c: lists[c], key="standards_code_list"
     )
     items = catalog.code_items(chosen)
-    st.dataframe([{"代码": k, "名称": v} for k, v in items.items()], hide_index=True)
+    st.dataframe(
+        [{"代码": k, "名称": v} for k, v in items.items()], hide_index=True, placeholder=""
+    )
 
 with tags_tab:
     tags = catalog.tag_tree()

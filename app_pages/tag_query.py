@@ -66,7 +66,9 @@ def show_results(spec: dict, n: int) -> None:
         "页码", min_value=1, max_value=pages, step=1, key="tq_page_no"
     )
     frame = ui.page(scope, spec, size, (page_no - 1) * size, sort)
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=ui.TABLE_FORMATS)
+    st.dataframe(
+        frame, hide_index=True, width="stretch", column_config=ui.TABLE_FORMATS, placeholder=""
+    )
     masked = "" if scope.clearance else "，敏感字段已脱敏"
     st.caption(f"第 {page_no} / {pages} 页，共 {n:,} {unit}{masked}")
 
@@ -82,7 +84,9 @@ def show_results(spec: dict, n: int) -> None:
         if pick is not None and pick < len(ids):
             reasons = tags.explain(scope, entity, ids[pick])
             if reasons:
-                st.dataframe(ui.explain_table(reasons), hide_index=True, width="stretch")
+                st.dataframe(
+                    ui.explain_table(reasons), hide_index=True, width="stretch", placeholder=""
+                )
             else:
                 st.caption("该记录没有可见的标签。")
 

@@ -24,6 +24,7 @@ st.dataframe(
         for u in users
     ],
     hide_index=True,
+    placeholder="",
 )
 
 add_tab, password_tab, lock_tab = st.tabs(["新增用户", "重置密码", "锁定 / 解锁"])

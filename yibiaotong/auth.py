@@ -329,6 +329,7 @@ ACCESS_ACTIONS = {
     "report_unmasked": "生成未脱敏报表",
     "report_template_save": "保存报表模板",
     "dashboard_export": "导出大屏汇总",
+    "job_download": "下载任务结果",
 }
 
 

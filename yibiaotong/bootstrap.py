@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from yibiaotong import auth, catalog, config, dashboard, db, demo, reports, tags
+from yibiaotong import auth, catalog, config, dashboard, db, demo, ledger, reports, tags
 from yibiaotong.scope import Scope
 
 DEMO_PASSWORD = "Demo@2026"
@@ -63,7 +63,7 @@ def initialise(
         report["demo_seconds"] = round(time.perf_counter() - started, 2)
         started = time.perf_counter()
         with db.transaction() as cur:
-            db.run(cur, "ledger/fill_search_keys", ids=None)
+            ledger.refresh_search_tokens(cur, None)
             tags.refresh_rules(cur)
             db.bump_data_version(cur)
         report["tag_refresh_seconds"] = round(time.perf_counter() - started, 2)

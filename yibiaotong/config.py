@@ -40,3 +40,29 @@ COOKIE_NAME = "yibiaotong_auth"
 def cookie_expiry_days() -> float:
     """Short cookie life: 8 hours, one working day."""
     return float(os.environ.get("YIBIAOTONG_COOKIE_DAYS", 8 / 24))
+
+
+def beside_db(suffix: str) -> Path:
+    """A folder beside the database file, named after it: yibiaotong.jobs, yibiaotong.backups …"""
+    path = db_path()
+    return path.with_name(path.stem + suffix)
+
+
+def jobs_dir() -> Path:
+    """Result files of jobs, one folder per job (owner-only)."""
+    return beside_db(".jobs")
+
+
+def console_dir() -> Path:
+    """The running console's lock, secret and the request folder the CLI hands work to."""
+    return beside_db(".console")
+
+
+def backup_dir() -> Path:
+    """Scheduled and on-demand backups: $YIBIAOTONG_BACKUP_DIR, else beside the database."""
+    return Path(os.environ.get("YIBIAOTONG_BACKUP_DIR") or beside_db(".backups"))
+
+
+def job_result_days() -> float:
+    """How long a job's result file is kept for download (default 7 days)."""
+    return float(os.environ.get("YIBIAOTONG_JOB_RESULT_DAYS", 7))

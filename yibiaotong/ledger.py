@@ -144,11 +144,13 @@ def name_initials(name: str) -> str:
 # ---------------------------------------------------------------- search
 
 
-ADDRESS_HINT = re.compile(r"[路街巷弄号幢栋楼单元室区村苑园]|\d")
 COUNT_CAP = 1000  # counts stop here ("1,000+"): a common name needs no full scan of 9 million
+TOKEN_END = (
+    "\U0010ffff"  # sorts after every character: [prefix, prefix + TOKEN_END) is a prefix range
+)
 
 # Whitelisted search conditions for residents: `{match}` of find_resident (a scan) and `{key}` of
-# find_resident_keyed (a selective lookup). Values arrive only as $term and the tail parameters.
+# find_resident_keyed (a selective lookup). Values arrive only as parameters.
 RESIDENT_MATCH = {
     "all": "true",
     "name": "contains(r.name, $term)",
@@ -158,11 +160,10 @@ RESIDENT_MATCH = {
 }
 RESIDENT_KEY = {
     "name": "r.name = $term",
-    "id_tail6": "r.id_tail = $id_tail and ends_with(r.id_number, $term)",
-    "id_tail": "r.id_tail % $tail_mod = $id_tail and ends_with(r.id_number, $term)",
-    "phone_tail4": "r.phone_tail = $phone_tail",
-    "phone": "r.phone_tail = $phone_tail and r.phone = $term",
+    "ids": "list_contains($ids, r.id)",
 }
+SEARCH_TOKEN_KINDS = ("id_number", "name", "phone")  # filled in this (sorted) order
+_TOKEN_FIND, _TOKEN_COUNT = "ledger/find_resident_token", "ledger/count_resident_token"
 
 
 @dataclass(frozen=True)
@@ -186,50 +187,67 @@ def _classify(text: str | None) -> tuple[str | None, str | None, str | None]:
     return words, initials, digits
 
 
+def _scan(match: str, **params) -> _Attempt:
+    return _Attempt(
+        "ledger/find_resident", "ledger/count_resident", {"match": RESIDENT_MATCH[match]}, params
+    )
+
+
+def _keyed(key: str, **params) -> _Attempt:
+    return _Attempt(
+        "ledger/find_resident_keyed",
+        "ledger/count_resident_keyed",
+        {"key": RESIDENT_KEY[key]},
+        params,
+    )
+
+
+def _token(kind: str, prefix: str, name_part: str = "") -> _Attempt:
+    """A lookup in resident_search_token: tokens of `kind` starting with `prefix`; a name piece
+    longer than one token is checked against the whole (upper-cased) name."""
+    params = {"kind": kind, "low": prefix, "high": prefix + TOKEN_END, "name_part": name_part}
+    return _Attempt(_TOKEN_FIND, _TOKEN_COUNT, {}, params)
+
+
+def _name_attempts(term: str) -> list[_Attempt]:
+    """A whole name through its index, then any part of a name through the two-character tokens
+    (a single character is scanned for)."""
+    piece = term.upper()
+    if len(piece) == 1:
+        return [_keyed("name", term=term), _scan("name", term=term)]
+    return [_keyed("name", term=term), _token("name", piece[:2], piece if len(piece) > 2 else "")]
+
+
 def _attempts(entity: str, text: str | None) -> list[_Attempt]:
-    """How to search, most selective first: a whole name through its index before a scan of
-    names; 身份证 / 手机 tails (后四位, 后六位, a whole number) through integer tail columns."""
+    """How to search, most selective first. Words are names before they are addresses: 楼, 园,
+    区, 村 or 苑 in a term do not make it an address (楼 is a common Hangzhou surname), and a
+    term that finds no name is looked for in addresses. Initials that find nobody may be a
+    foreign name (smith). 身份证 / 手机 tails and whole numbers go through the reversed-number
+    tokens."""
     words, initials, digits = _classify(text)
     if entity != "resident":
         params = {"text": words, "initials": initials, "digits": digits}
         return [_Attempt(f"ledger/find_{entity}", f"ledger/count_{entity}", {}, params)]
-    scan = lambda match, **p: _Attempt(  # noqa: E731
-        "ledger/find_resident", "ledger/count_resident", {"match": RESIDENT_MATCH[match]}, p
-    )
-    keyed = lambda key, **p: _Attempt(  # noqa: E731
-        "ledger/find_resident_keyed", "ledger/count_resident_keyed", {"key": RESIDENT_KEY[key]}, p
-    )
     if initials:
-        return [scan("initials", term=initials)]
+        latin = _name_attempts(initials)[1:] if len(initials) > 1 else []
+        return [_scan("initials", term=initials), *latin]
     if digits:
-        return _digit_attempts(digits, keyed) or [scan("digits", term=digits)]
-    if words and ADDRESS_HINT.search(words):
-        return [scan("address", term=words)]
+        return _digit_attempts(digits) or [_scan("digits", term=digits)]
     if words:
-        return [keyed("name", term=words), scan("name", term=words)]
-    return [scan("all")]
+        return [*_name_attempts(words), _scan("address", term=words)]
+    return [_scan("all")]
 
 
-def _digit_attempts(digits: str, keyed) -> list[_Attempt]:
-    """A digit term as people type it: a whole ID (or its last 5–6), a whole mobile number, or
-    four digits, 手机尾号 first and then 身份证后四位. Other lengths return [] (searched anywhere)."""
-    tail = digits[-6:]
-    id_key = {
-        "term": digits,
-        "id_tail": int(tail.replace("X", "0")) if re.fullmatch(r"\d*X?", tail) else -1,
-        "tail_mod": 10 ** len(tail),
-    }
+def _digit_attempts(digits: str) -> list[_Attempt]:
+    """A digit term as people type it: a whole ID or its last 4–6, a whole mobile number, or four
+    digits (手机尾号 first, then 身份证后四位). Other lengths return [] (searched anywhere)."""
+    reversed_digits = digits[::-1]
     if re.fullmatch(r"1[3-9]\d{9}", digits):
-        return [keyed("phone", term=digits, phone_tail=int(digits[-4:]))]
+        return [_token("phone", reversed_digits)]
     if len(digits) == 4 and digits.isdigit():
-        return [
-            keyed("phone_tail4", phone_tail=int(digits)),
-            keyed("id_tail", **id_key),
-        ]
-    if len(digits) in (6, 18):
-        return [keyed("id_tail6", term=digits, id_tail=id_key["id_tail"])]
-    if len(digits) in (4, 5):
-        return [keyed("id_tail", **id_key)]
+        return [_token("phone", reversed_digits), _token("id_number", reversed_digits)]
+    if len(digits) in (4, 5, 6, 18) and re.fullmatch(r"\d+X?", digits):
+        return [_token("id_number", reversed_digits)]
     return []
 
 
@@ -269,42 +287,46 @@ def search(
     page = max(1, int(page))
     offset = (page - 1) * page_size
     attempts = _attempts(entity, text)
+    cap = max(COUNT_CAP, offset + page_size + 1)
     with db.cursor() as cur:
-        for number, attempt in enumerate(attempts, start=1):
-            if number < len(attempts):  # a selective key that finds nobody gives way to a scan
-                found = db.run_filled(
-                    cur, attempt.count, slots=attempt.slots, **base, **attempt.params
-                ).fetchone()[0]
-                if not found:
-                    continue
-            # Two steps: find the page's ids reading only filter and sort columns, then fetch the
-            # shown columns of those few rows by id.
-            ids = [
-                r[0]
-                for r in db.run_filled(
-                    cur,
-                    attempt.find,
-                    slots={"order_by": _order_by(entity, sort, descending), **attempt.slots},
-                    limit=page_size,
-                    offset=offset,
-                    **base,
-                    **attempt.params,
-                ).fetchall()
-            ]
-            break
+        for attempt in attempts[:-1]:  # a route that finds nobody gives way to the next
+            if total := _count(cur, attempt, base, cap):
+                break
+        else:
+            attempt, total = attempts[-1], None
+        ids = _page_ids(cur, entity, attempt, base, sort, descending, page_size, offset)
         rows = db.run(cur, f"ledger/page_{entity}", ids=ids).df()
         if 0 < len(rows) < page_size:
             total = offset + len(rows)  # the last page: the count is known without a second scan
-        else:
-            cap_params = (
-                {}
-                if attempt.find.endswith("_keyed")
-                else {"cap": max(COUNT_CAP, offset + page_size + 1)}
-            )
-            total = db.run_filled(
-                cur, attempt.count, slots=attempt.slots, **base, **attempt.params, **cap_params
-            ).fetchone()[0]
+        elif total is None:
+            total = _count(cur, attempt, base, cap)
     return present(scope, entity, rows), total
+
+
+def _count(cur, attempt: _Attempt, base: dict, cap: int) -> int:
+    """Matches of one route; scans stop counting at `cap`."""
+    capped = {"cap": cap} if "cap" in db.query(attempt.count).params else {}
+    return db.run_filled(
+        cur, attempt.count, slots=attempt.slots, **base, **attempt.params, **capped
+    ).fetchone()[0]
+
+
+def _page_ids(cur, entity, attempt, base, sort, descending, limit, offset) -> list[int]:
+    """Ids of one page, reading only filter and sort columns (the shown columns are fetched by
+    id afterwards). Tokens hold register order only: another order sorts their hits by id list."""
+    if attempt.find == _TOKEN_FIND and (sort != "id" or descending):
+        every = db.run(cur, _TOKEN_FIND, limit=None, offset=0, **base, **attempt.params)
+        attempt = _keyed("ids", ids=[r[0] for r in every.fetchall()])
+    rel = db.run_filled(
+        cur,
+        attempt.find,
+        slots={"order_by": _order_by(entity, sort, descending), **attempt.slots},
+        limit=limit,
+        offset=offset,
+        **base,
+        **attempt.params,
+    )
+    return [r[0] for r in rel.fetchall()]
 
 
 @checked
@@ -605,10 +627,19 @@ def after_write(cur, batch_id: str) -> None:
     for entity, entity_id in db.run(cur, "ledger/batch_records", batch_id=batch_id).fetchall():
         touched.setdefault(entity, []).append(entity_id)
     if "resident" in touched:
-        db.run(cur, "ledger/fill_search_keys", ids=touched["resident"])
+        refresh_search_tokens(cur, touched["resident"])
     for entity, ids in touched.items():
         tags.refresh_rules(cur, entity, ids=ids)
     db.bump_data_version(cur)
+
+
+def refresh_search_tokens(cur, resident_ids: list[int] | None) -> None:
+    """Rebuild the search tokens of these residents (all when None) from their current rows, in
+    the caller's transaction. Every write of a resident's name, ID, phone, grid or status must
+    end here (after_write does it for each ledger batch); a bulk load calls it with None."""
+    db.run(cur, "ledger/delete_search_tokens", ids=resident_ids)
+    for kind in SEARCH_TOKEN_KINDS:
+        db.run(cur, "ledger/fill_search_tokens", kind=kind, ids=resident_ids)
 
 
 @checked

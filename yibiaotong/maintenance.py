@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
-from yibiaotong import db
+from yibiaotong import config, db
 
 
 def _literal(text: str) -> str:
@@ -25,3 +26,10 @@ def backup(target: str | Path) -> Path:
         finally:
             cur.execute("detach yibiaotong_backup")
     return target
+
+
+def default_target() -> Path:
+    """A new file in the backup folder, named by the time it is taken."""
+    folder = config.backup_dir()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder / f"{config.db_path().stem}-{datetime.now():%Y%m%d-%H%M%S}.duckdb"

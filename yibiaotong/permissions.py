@@ -95,6 +95,19 @@ RULES: dict[str, tuple[str, frozenset[str]]] = {
     "reports.generate.runs": ("查看报表运行记录", EVERYONE),
     "reports.generate.savings": ("查看节省工时", EVERYONE),
     "reports.forms.fill_form": ("填写本单位表样", EVERYONE),
+    # 后台任务: each kind names the roles that may submit it (job_kinds.py, checked on submit);
+    # a job is seen by its owner and by a district admin over its org.
+    "jobs.enqueue": ("提交后台任务", EVERYONE),
+    "jobs.submit": ("提交后台任务", EVERYONE),
+    "jobs.run_inline": ("运行后台任务", EVERYONE),
+    "jobs.get": ("查看后台任务", EVERYONE),
+    "jobs.list_jobs": ("查看后台任务", EVERYONE),
+    "jobs.cancel": ("取消后台任务", EVERYONE),
+    "jobs.result_file": ("下载后台任务的结果", EVERYONE),
+    "jobs.log_lines": ("查看后台任务", EVERYONE),
+    "jobs.wait": ("查看后台任务", EVERYONE),
+    # 表头对应: which contexts a role may remember choices in is decided inside (CONTEXT_ROLES)
+    "mapping.remember": ("记住表头对应关系", EVERYONE),
 }
 
 # Public functions that act for no caller, and why none is needed.
@@ -102,6 +115,8 @@ _PURE = "纯计算：只处理调用方传入的值，不读取台账"
 _REFERENCE = "参考数据：字段标准、代码表、组织机构、标签体系，所有登录用户均可查阅"
 _INSIDE = "只在已检查角色的调用方事务内运行（使用其游标或批次）"
 _OPERATOR = "运维入口：命令行、初始化、迁移与缓存，由服务器操作员运行，不经控制台"
+_DECLARES = "声明：模块导入时登记任务类型与可提交它的角色（提交时由 jobs 检查）"
+_JOB = "后台任务的内容：只在 jobs 按任务类型检查过提交者角色之后，以提交者的身份运行"
 _PREPARED = "只处理 reports.plan.prepare() 为已检查的调用方准备好的报表（其中已含辖区与脱敏）"
 NO_CALLER: dict[str, str] = {
     "ledger.fields": _REFERENCE,
@@ -158,6 +173,24 @@ NO_CALLER: dict[str, str] = {
     "reports.store.in_force": _PURE,
     "reports.store.template": _REFERENCE,
     "reports.store.history": _REFERENCE,
+    "ledger.refresh_search_tokens": _INSIDE,
+    "jobs.register": _DECLARES,
+    "jobs.kinds": _DECLARES,
+    "jobs.recover": _OPERATOR,
+    "jobs.purge_results": _OPERATOR,
+    "jobs.running": _OPERATOR,
+    "jobs.result_folder": _INSIDE,
+    "job_kinds.report_batch": _JOB,
+    "job_kinds.refresh_tags": _JOB,
+    "job_kinds.backup": _JOB,
+    "mapping.tidy": _PURE,
+    "mapping.split_header": _PURE,
+    "mapping.memory_key": _PURE,
+    "mapping.context_kind": _PURE,
+    "mapping.map_headers": _REFERENCE,
+    "mapping.check_choices": _PURE,
+    "mapping.field_label": _REFERENCE,
+    "mapping.labels": _REFERENCE,
 }
 
 # Modules below the domain: infrastructure, validators, writers and reference data. Their
@@ -177,6 +210,7 @@ INFRASTRUCTURE_MODULES = (
     "masking",
     "permissions",
     "scope",
+    "small_cells",
     "validate",
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from yibiaotong import auth
+from yibiaotong import auth, db
 from yibiaotong.config import ROOT
 from yibiaotong.ui.pages import ALL_ROLES, PAGES
 
@@ -104,8 +104,24 @@ def test_home_shows_user_org_and_scope_counts(use_fixture_db):
     assert "毛社工" in body
     assert "闸弄口街道" in body and "天仙社区" in body
     assert "社区社工" in body
-    labels = [m.label for m in at.metric]
-    assert labels == ["辖区人口", "辖区户", "辖区房屋", "辖区商铺", "辖区网格"]
+    scope = auth.scope_for("sw_tianxian")
+    with db.cursor() as cur:
+        expected = {
+            f"辖区{label}": cur.execute(
+                f"select count(*) from {table} where starts_with({column}, $o){active}",  # noqa: S608
+                {"o": scope.org_code},
+            ).fetchone()[0]
+            for label, table, column, active in (
+                ("人口", "resident", "grid_code", " and status = 'active'"),
+                ("户", "household", "grid_code", " and status = 'active'"),
+                ("房屋", "house", "grid_code", " and status = 'active'"),
+                ("商铺", "shop", "grid_code", " and status = 'active'"),
+                ("网格", "org_unit", "code", " and level = 'grid'"),
+            )
+        }
+    assert all(expected.values()), expected  # the community has some of everything
+    shown = {m.label: int(m.value.replace(",", "")) for m in at.metric}
+    assert shown == expected
 
 
 def test_deactivated_session_is_ended(use_fixture_db):

@@ -38,8 +38,6 @@ NOT_FIELDS = {
     "attrs",
     "status",
     "name_initials",
-    "id_tail",
-    "phone_tail",
 }
 TABLES = {
     "org_unit": "code",

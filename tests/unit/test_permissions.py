@@ -30,7 +30,9 @@ from yibiaotong import (
     dashboard,
     db,
     events,
+    jobs,
     ledger,
+    mapping,
     permissions,
     reports,
     tag_query,
@@ -397,8 +399,58 @@ CALLS.update(
         "reports.forms.fill_form": _fill_form,
     }
 )
+BATCH = {"codes": [REPORT]}
+
+
+def _job(d: District) -> Callable[[Scope], str]:
+    """A finished job of the caller's own (a one-report batch over their unit)."""
+    return lambda s: jobs.run_inline(s, "report_batch", org_code=s.org_code, **BATCH)["id"]
+
+
+def _queued(s: Scope, submit: Callable[[], str]) -> dict:
+    """A job handed to the runner thread, waited for so that nothing runs on afterwards."""
+    return jobs.wait(s, submit(), timeout=120)
+
+
+def _cancel(s: Scope) -> None:
+    job = jobs.enqueue(s, "report_batch", {"org_code": s.org_code, **BATCH})
+    try:
+        jobs.cancel(s, job)
+    except jobs.JobError as exc:  # it finished before the cancel arrived
+        assert "不能取消" in str(exc)
+    jobs.wait(s, job, timeout=120)
+
+
+CALLS.update(
+    {
+        "jobs.run_inline": _plain(
+            lambda s, d: jobs.run_inline(s, "report_batch", org_code=s.org_code, **BATCH)
+        ),
+        "jobs.enqueue": _plain(
+            lambda s, d: _queued(
+                s, lambda: jobs.enqueue(s, "report_batch", {"org_code": s.org_code, **BATCH})
+            )
+        ),
+        "jobs.submit": _plain(
+            lambda s, d: _queued(
+                s, lambda: jobs.submit(s, "report_batch", org_code=s.org_code, **BATCH)
+            )
+        ),
+        "jobs.get": _plain(lambda s, d: jobs.get(s, _job(d)(s))),
+        "jobs.list_jobs": _plain(lambda s, d: jobs.list_jobs(s)),
+        "jobs.cancel": _plain(lambda s, d: _cancel(s)),
+        "jobs.result_file": _plain(lambda s, d: jobs.result_file(s, _job(d)(s))),
+        "jobs.log_lines": _plain(lambda s, d: jobs.log_lines(s, _job(d)(s))),
+        "jobs.wait": _plain(lambda s, d: jobs.wait(s, _job(d)(s))),
+        "mapping.remember": _plain(
+            lambda s, d: mapping.remember(s, f"form:walk{d.n()}", {"姓名": "resident_name"})
+        ),
+    }
+)
 # Calls that return nothing by design (the others must return something).
 _RETURNS_NOTHING = {
+    "jobs.cancel",
+    "mapping.remember",
     "ledger.log_change",
     "ledger.set_manual_tag",
     "tag_query.delete_saved",

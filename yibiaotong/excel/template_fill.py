@@ -1,4 +1,7 @@
-"""Fill a department's own blank .xlsx form: detect its header block, map headers, insert data rows."""
+"""Fill a department's own blank .xlsx form: detect its header block, insert data rows.
+
+Which field each header means is decided by the one header mapper, `yibiaotong.mapping`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,21 +22,14 @@ from openpyxl.styles import Border, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.worksheet import Worksheet
-from rapidfuzz import fuzz, process
 
 from yibiaotong.excel.cells import EXCEL_MAX_ROWS, put_text, safe_text
+from yibiaotong.mapping import tidy as clean
 
 SCAN_ROWS = 30
 MAX_HEADER_ROWS = 3
-MATCH_CUTOFF = 72
 SEQ = "seq"
 _THIN = Side(style="thin", color="000000")
-# Item numbers forms put before header text: "D3.", "1、", "（一）", "二、", "3.2", "①".
-_ITEM_NUMBER = re.compile(
-    r"^\s*(?:[A-Za-z]{0,2}\d+(?:\.\d+)*\s*[\.、．:：)）]?|[（(][一二三四五六七八九十\d]+[)）]"
-    r"|[一二三四五六七八九十]+\s*[、.．]|[①-⑳])\s*"
-)
-_NOISE = re.compile(r"[\s\*＊※]|（必填）|\(必填\)|（选填）")
 _UNIT_LINE = re.compile(r"^\s*(填报单位|填表单位|报送单位|单位名称|单位)\s*[:：][\s_＿]*$")
 _DATE_LINE = re.compile(
     r"^\s*(统计时间|统计日期|填报时间|填报日期|填表日期|报送日期|日期)\s*[:：][\s_＿]*$"
@@ -43,10 +39,6 @@ _FOOTER = re.compile(
 )
 _NUMBER_CELL = re.compile(r"^(\d{1,3}|[甲乙丙丁戊己庚辛壬癸]|栏次)$")
 SEQ_NAMES = ("序号", "编号", "序", "顺序号", "No", "NO")
-# A parent header naming someone else: its 姓名 / 电话 / 关系 children are not the record's own.
-_OTHER_PERSON = re.compile(
-    "联系人|监护人|帮扶|结对|代领|代办|配偶|亲属|紧急|责任人|检查人|签字|签名"
-)
 
 
 class TemplateError(ValueError):
@@ -90,12 +82,6 @@ class HeaderBlock:
     title: str = ""
     signature: str = ""
     notes: list[str] = field(default_factory=list)
-
-
-def clean(text: str) -> str:
-    """Header text as compared: item numbers, whitespace, * and （必填） removed."""
-    text = _NOISE.sub("", str(text))
-    return _ITEM_NUMBER.sub("", text).strip() or text.strip()
 
 
 def _cell_texts(
@@ -244,73 +230,6 @@ def detect_header(ws: Worksheet) -> HeaderBlock:
         title=title,
         signature=signature,
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Mapping headers to fields
-
-
-@dataclass(frozen=True)
-class Choice:
-    """Something a header can map to: a field code, a derived name or the 序号 column."""
-
-    key: str
-    label: str
-    names: tuple[str, ...]  # standard name and synonyms
-
-
-def suggest(
-    columns: Sequence[HeaderColumn],
-    choices_by_entity: Mapping[str, Sequence[Choice]],
-    entity: str | None = None,
-) -> tuple[str, dict[str, str | None], dict[str, float]]:
-    """Best entity and, per column key, the suggested choice key (None = leave blank) and score.
-
-    Each header is compared (rapidfuzz ratio on cleaned text) with every choice's standard name
-    and synonyms, also with its parent header in front (“紧急联系人 › 电话” → 紧急联系人电话); under
-    a parent naming another person (结对联系人, 监护人 …) only that combined text counts. A choice
-    is suggested to one column only (the best-scoring one), so a repeated header such as a second
-    姓名 stays unmapped until the user decides.
-    """
-    results = {}
-    for ent, choices in choices_by_entity.items():
-        if entity and ent != entity:
-            continue
-        names = [(clean(n), ch.key) for ch in choices for n in ch.names]
-        texts = [n for n, _ in names]
-        scored = []
-        for col in columns:
-            candidates = [col.label]
-            if len(col.path) > 1:
-                parent = clean(col.path[-2])
-                candidates = [parent + col.label]
-                if not _OTHER_PERSON.search(parent):
-                    candidates.append(col.label)
-            best = (None, 0.0)
-            for i, text in enumerate(candidates):
-                hit = process.extractOne(text, texts, scorer=fuzz.ratio, score_cutoff=MATCH_CUTOFF)
-                if hit is None:
-                    continue
-                score = hit[1] + (0.5 if i == 0 and len(col.path) > 1 else 0)
-                if score > best[1]:
-                    best = (names[hit[2]][1], score)
-            if col.label in SEQ_NAMES:
-                best = (SEQ, 100.0)
-            scored.append((col, best))
-        used: set[str] = set()
-        mapping: dict[str, str | None] = {c.key: None for c in columns}
-        scores: dict[str, float] = {c.key: 0.0 for c in columns}
-        for col, (key, score) in sorted(scored, key=lambda x: -x[1][1]):
-            if key is None or key in used:
-                continue
-            used.add(key)
-            mapping[col.key] = key
-            scores[col.key] = round(min(score, 100.0), 1)
-        results[ent] = (sum(scores.values()), mapping, scores)
-    if not results:
-        raise TemplateError("没有可匹配的字段")
-    best_entity = max(results, key=lambda e: results[e][0])
-    return best_entity, results[best_entity][1], results[best_entity][2]
 
 
 # ---------------------------------------------------------------------------------------------

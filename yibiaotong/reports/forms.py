@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from yibiaotong import catalog, db, tags
+from yibiaotong import mapping as mapper
 from yibiaotong.excel import template_fill, upload
 from yibiaotong.excel.report import GENERATOR
 from yibiaotong.permissions import checked
@@ -23,75 +23,92 @@ from yibiaotong.reports.store import template
 from yibiaotong.scope import Scope
 
 FILL_MAX_ROWS = 50_000
-# Header words of real forms for derived values (the field standard carries the fields' own).
-DERIVED_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "age": ("年龄", "周岁", "年龄（岁）", "实足年龄"),
-    "street": ("所属街道", "街道", "街道名称", "镇街"),
-    "community": ("所属社区", "社区", "社区名称", "所在社区", "村社"),
-    "grid": ("所属网格", "网格", "网格名称", "所在网格"),
-    "household_no": ("户号", "户编号"),
-    "head_name": ("户主姓名", "户主", "监护人姓名"),
-    "member_count": ("家庭人口", "家庭人口数", "家庭成员数", "户内人数", "共同生活人数"),
-    "mother_name": ("母亲姓名", "母亲", "母亲名字"),
-    "father_name": ("父亲姓名", "父亲", "父亲名字"),
-    "childcare_subsidy": ("补助金额", "育儿补助", "补助金额（元）", "发放金额"),
-    "occupant_count": ("居住人数", "实住人数", "入住人数"),
+# Derived values a department's form may ask for (their header words live in mapper.EXTRAS);
+# a header about another person is filled from the ledger where a derived value gives it.
+_FORM_NOT_OFFERED = ("elderly_allowance", "head_name", "father_name", "mother_name")
+_RELATED_DERIVED = {
+    ("head", "resident_name"): "head_name",
+    ("father", "resident_name"): "father_name",
+    ("mother", "resident_name"): "mother_name",
 }
 
 
 @dataclass
 class FormAnalysis:
-    """What the upload step found: the header block and the suggested (or remembered) mapping."""
+    """What the upload step found: the header block and, per column, what it maps to."""
 
     block: template_fill.HeaderBlock
     entity: str
-    mapping: dict[str, str | None]  # column key → field code / derived name / "seq" / None
+    mapping: dict[str, str | None]  # column key → choice key usable without asking, else None
     scores: dict[str, float]
     remembered: bool
     choices: dict[str, str]  # choice key → label, for the confirmation widgets
+    matches: dict[str, mapper.HeaderMatch] = field(default_factory=dict)
+    suggested: dict[str, str | None] = field(default_factory=dict)  # column key → choice key
+    notes: dict[str, str] = field(default_factory=dict)  # column key → Chinese explanation
+
+    def needs_confirmation(self, key: str) -> bool:
+        """A weak or ambiguous match: shown to the user, never filled until confirmed."""
+        return self.matches[key].status in ("fuzzy", "ask")
 
 
-def form_choices(entity: str) -> list[template_fill.Choice]:
-    """What a form header may map to for one entity: fields (name + synonyms), derived, 序号."""
+def _form_extras(entity: str) -> list[str]:
+    offered = [k for k, d in DERIVED.items() if entity in d.entities and k in mapper.EXTRAS]
+    return ["seq", *(k for k in offered if k not in _FORM_NOT_OFFERED)]
+
+
+def form_choices(entity: str) -> dict[str, str]:
+    """What a form header may be filled with: 序号, the entity's fields, derived values."""
     refs, _ = tags.reference(entity)
-    synonyms = {f["code"]: f["synonyms"] or [] for f in catalog.field_defs(entity)}
-    out = [template_fill.Choice(template_fill.SEQ, "序号（自动编号）", template_fill.SEQ_NAMES)]
-    seen = set()
+    out = {template_fill.SEQ: "序号（自动编号）"}
     for ref in refs.values():
-        if ref.code and ref.code not in seen:
-            seen.add(ref.code)
-            names = (ref.label, *synonyms.get(ref.code, []))
-            out.append(template_fill.Choice(ref.code, ref.label, tuple(names)))
+        if ref.code:
+            out.setdefault(ref.code, ref.label)
     for key, d in DERIVED.items():
         if entity in d.entities and key != "elderly_allowance":
-            out.append(
-                template_fill.Choice(
-                    key, f"{d.label}（派生）", (d.label, *DERIVED_SYNONYMS.get(key, ()))
-                )
-            )
+            out[key] = f"{d.label}（派生）"
     return out
 
 
-def analyse_form(data: bytes, entity: str) -> FormAnalysis:
-    """Check the upload, find its header block, suggest a mapping (or recall a confirmed one)."""
+def _form_choice(match: mapper.HeaderMatch, choices: Mapping[str, str]) -> tuple[str | None, str]:
+    """The choice key a match gives (or None) and what to tell the user about it."""
+    if match.field is None:
+        return None, match.reason
+    key = match.field
+    if match.relation is not None and match.status != "remembered":
+        key = _RELATED_DERIVED.get((match.relation, match.field))
+        if key is None:
+            return None, f"{match.reason}（台账暂不能取此人的值，留空）"
+    if key not in choices:
+        return None, f"{match.reason}（此字段不能填入表样，留空）"
+    return key, match.reason
+
+
+def analyse_form(data: bytes, entity: str, scope: Scope | None = None) -> FormAnalysis:
+    """Check the upload, find its header block and map its headers (remembered ones first)."""
     try:
         wb = upload.open_workbook(data)
         block = template_fill.detect_header(wb.active)
     except (upload.UploadError, template_fill.TemplateError) as exc:
         raise ReportError(str(exc)) from exc
     choices = form_choices(entity)
-    _, mapping, scores = template_fill.suggest(block.columns, {entity: choices}, entity)
-    remembered = False
-    rows = db.fetch_dicts("reports/find_form_mapping", signature=block.signature)
-    if rows and rows[0]["entity"] == entity:
-        saved = rows[0]["mapping"]
-        saved = json.loads(saved) if isinstance(saved, str) else saved
-        keys = {c.key for c in choices}
-        mapping = {k: (saved.get(k) if saved.get(k) in keys else None) for k in mapping}
-        remembered = True
-    return FormAnalysis(
-        block, entity, mapping, scores, remembered, {c.key: c.label for c in choices}
+    matches = mapper.map_headers(
+        [c.path for c in block.columns],
+        entity,
+        context=f"form:{block.signature}",
+        extras=_form_extras(entity),
+        scope=scope,
     )
+    analysis = FormAnalysis(block, entity, {}, {}, False, choices)
+    for col, match in zip(block.columns, matches, strict=True):
+        key, note = _form_choice(match, choices)
+        analysis.matches[col.key] = match
+        analysis.notes[col.key] = note
+        analysis.mapping[col.key] = key if match.usable else None
+        analysis.suggested[col.key] = key
+        analysis.scores[col.key] = match.candidates[0].score if match.candidates else 0.0
+    analysis.remembered = any(m.status == "remembered" for m in matches)
+    return analysis
 
 
 @checked
@@ -118,7 +135,11 @@ def fill_form(
         block = template_fill.detect_header(wb.active)
     except (upload.UploadError, template_fill.TemplateError) as exc:
         raise ReportError(str(exc)) from exc
-    allowed = {c.key for c in form_choices(entity)}
+    allowed = form_choices(entity)
+    try:
+        mapper.check_choices({col.path: mapping.get(col.key) for col in block.columns})
+    except mapper.MappingError as exc:
+        raise ReportError(str(exc)) from exc
     columns: list[dict[str, Any]] = []
     mapped: list[tuple[int, Any]] = []
     for col in block.columns:
@@ -166,16 +187,11 @@ def fill_form(
     seconds = time.perf_counter() - started
     run_id = _log_run(prepared, n, seconds, digest, None)
     if remember:
-        with db.transaction() as cur:
-            db.run(
-                cur,
-                "reports/upsert_form_mapping",
-                signature=block.signature,
-                form_name=(form_name or block.title or prepared.template["name"])[:100],
-                entity=entity,
-                mapping=json.dumps(dict(mapping), ensure_ascii=False, sort_keys=True),
-                updated_by=scope.username,
-            )
+        mapper.remember(
+            scope,
+            f"form:{block.signature}",
+            {col.path: mapping.get(col.key) for col in block.columns},
+        )
     unit = catalog.org_name(prepared.org_code) or prepared.org_code
     name = re.sub(
         r'[\\/:*?"<>|\s]+',

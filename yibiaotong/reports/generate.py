@@ -37,7 +37,7 @@ class RunResult:
     file_hash: str
     minutes_saved: int
     masked: bool
-    run_id: int
+    run_id: int | None  # None in a batch: its runs are logged together once delivered
     filename: str
     streamed: bool = False
 
@@ -64,32 +64,38 @@ def _write(
 def _log_run(
     prepared: Prepared, rows: int, seconds: float, file_hash: str, batch_id: str | None
 ) -> int:
+    with db.transaction() as cur:
+        return _insert_run(cur, prepared, rows, seconds, file_hash, batch_id)
+
+
+def _insert_run(
+    cur, prepared: Prepared, rows: int, seconds: float, file_hash: str, batch_id: str | None
+) -> int:
     defn = prepared.template["definition"]
     detail = (
         f"{defn['name']}（{defn['code']} v{prepared.template['version']}）"
         f"{catalog.org_label(prepared.org_code)} {rows} 行，{'已脱敏' if prepared.masked else '未脱敏'}"
     )
-    with db.transaction() as cur:
-        run_id = db.run(
-            cur,
-            "reports/insert_run",
-            username=prepared.scope.username,
-            template_code=defn["code"],
-            template_version=prepared.template["version"],
-            org_code=prepared.org_code,
-            rows=rows,
-            seconds=round(seconds, 3),
-            file_hash=file_hash,
-            minutes_saved=int(prepared.template["manual_minutes"]),
-            masked=prepared.masked,
-            batch_id=batch_id,
-        ).fetchone()[0]
-        auth.log_access(
-            cur,
-            prepared.scope.username,
-            "report_unmasked" if not prepared.masked else "report_generate",
-            detail,
-        )
+    run_id = db.run(
+        cur,
+        "reports/insert_run",
+        username=prepared.scope.username,
+        template_code=defn["code"],
+        template_version=prepared.template["version"],
+        org_code=prepared.org_code,
+        rows=rows,
+        seconds=round(seconds, 3),
+        file_hash=file_hash,
+        minutes_saved=int(prepared.template["manual_minutes"]),
+        masked=prepared.masked,
+        batch_id=batch_id,
+    ).fetchone()[0]
+    auth.log_access(
+        cur,
+        prepared.scope.username,
+        "report_unmasked" if not prepared.masked else "report_generate",
+        detail,
+    )
     return run_id
 
 
@@ -104,12 +110,15 @@ def generate(
     stream_above: int | None = None,
     prepared: Prepared | None = None,
     limit: int | None = None,
+    defer_log: list[Callable[[Any], int]] | None = None,
 ) -> RunResult:
     """Generate one report into `target` (a path or a binary stream); log the run; return it.
 
     Nothing is half-written: the workbook is built in a temporary file first and only then
     copied to the stream or renamed onto the path. `limit` keeps only the first rows (samples,
-    benchmarks). Raises ReportError / AccessDenied.
+    benchmarks). With `defer_log` the run is not logged now: its log write (cursor → run id) is
+    appended there, for a batch to log every run once the whole batch is delivered.
+    Raises ReportError / AccessDenied.
     """
     prepared = prepared or prepare(scope, code, org_code, masked=masked)
     started = time.perf_counter()
@@ -134,7 +143,12 @@ def generate(
             while chunk := tmp.read(1 << 20):
                 target.write(chunk)
     seconds = time.perf_counter() - started
-    run_id = _log_run(prepared, result.rows, seconds, digest.hexdigest(), batch_id)
+    log_args = (prepared, result.rows, seconds, digest.hexdigest(), batch_id)
+    if defer_log is None:
+        run_id = _log_run(*log_args)
+    else:
+        run_id = None
+        defer_log.append(lambda cur: _insert_run(cur, *log_args))
     return RunResult(
         code=prepared.code,
         version=prepared.template["version"],
@@ -181,10 +195,17 @@ def batch_zip(
     target: str | Path | IO[bytes],
     org_code: str | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    deliver: Callable[[Callable[[Any], None]], None] | None = None,
+    batch_id: str | None = None,
 ) -> BatchResult:
     """Every template in `codes` for one org unit into one .zip; a template the caller may not
-    run (sensitive tags, stopped, retired field) is listed in 未生成说明.txt instead."""
-    batch_id = uuid.uuid4().hex[:12]
+    run (sensitive tags, stopped, retired field) is listed in 未生成说明.txt instead.
+
+    The runs are logged only once the zip is complete, all in one transaction — or, with
+    `deliver` (a job's), in the transaction that marks the job done — so a batch that dies
+    half-way leaves no run recorded as delivered."""
+    batch_id = batch_id or uuid.uuid4().hex[:12]
+    pending: list[Callable[[Any], int]] = []
     started = time.perf_counter()
     runs: list[RunResult] = []
     skipped: list[tuple[str, str]] = []
@@ -197,7 +218,15 @@ def batch_zip(
             try:
                 prepared = prepare(scope, code, org)
                 buffer = io.BytesIO()
-                run = generate(scope, code, buffer, org, batch_id=batch_id, prepared=prepared)
+                run = generate(
+                    scope,
+                    code,
+                    buffer,
+                    org,
+                    batch_id=batch_id,
+                    prepared=prepared,
+                    defer_log=pending,
+                )
             except (ReportError, AccessDenied) as exc:
                 try:
                     name = template(code)["name"]
@@ -219,6 +248,16 @@ def batch_zip(
             lines.append("未生成的报表：")
             lines += [f"- {name}：{reason}" for name, reason in skipped]
         zf.writestr("生成说明.txt", "\r\n".join(lines) + "\r\n")
+
+    def log_runs(cur) -> None:
+        for write in pending:
+            write(cur)
+
+    if deliver is None:
+        with db.transaction() as cur:
+            log_runs(cur)
+    else:
+        deliver(log_runs)
     if progress:
         progress(total, total, "")
     return BatchResult(runs, skipped, batch_id, time.perf_counter() - started)

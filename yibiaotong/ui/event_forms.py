@@ -109,6 +109,7 @@ def household_events(scope: Scope, rec: dict) -> None:
             for m in members
         ],
         hide_index=True,
+        placeholder="",
     )
     if rec["status"] != "active":
         st.info("该户已销户。")

@@ -73,6 +73,7 @@ def browse(scope: Scope, entity: str) -> None:
         on_select="rerun",
         selection_mode="single-row",
         key=f"ledger_table_{entity}_{page}",
+        placeholder="",
     )
     if pages > 1:
         st.pagination(pages, key=page_key)
@@ -331,4 +332,5 @@ def history_panel(scope: Scope, entity: str, rec: dict) -> None:
             for r in rows
         ],
         hide_index=True,
+        placeholder="",
     )

@@ -78,6 +78,14 @@ PAGES: tuple[PageSpec, ...] = (
         "低代码配置报表模板：字段、筛选、分组、合计，保存为新版本",
     ),
     PageSpec(
+        "jobs",
+        "任务",
+        ":material/pending_actions:",
+        "系统",
+        ALL_ROLES,
+        "查看批量报表、备份等后台任务的进度，下载结果文件",
+    ),
+    PageSpec(
         "users",
         "用户管理",
         ":material/manage_accounts:",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from datetime import datetime
 
@@ -11,7 +10,10 @@ import plotly.express as px
 import streamlit as st
 
 from yibiaotong import catalog, db, reports
+from yibiaotong import mapping as mapper
+from yibiaotong.excel import template_fill
 from yibiaotong.scope import AccessDenied, Scope
+from yibiaotong.ui import job_view
 
 log = logging.getLogger("yibiaotong")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -101,7 +103,7 @@ def catalogue(scope: Scope) -> None:
             "版本": [t["version"] for t in found],
         }
     )
-    st.dataframe(table, hide_index=True, height=min(38 + 35 * len(found), 280))
+    st.dataframe(table, hide_index=True, height=min(38 + 35 * len(found), 280), placeholder="")
     by_code = {t["code"]: t for t in found}
     if st.session_state.get("rc_code") not in by_code:
         st.session_state["rc_code"] = found[0]["code"]
@@ -175,7 +177,7 @@ def report_card(scope: Scope, t: dict) -> None:
             st.info("当前范围内没有符合条件的记录；仍可下载只有表头的空表。")
         else:
             st.caption(f"预览前 {len(frame)} 行（共 {total:,} 行）")
-            st.dataframe(frame, hide_index=True)
+            st.dataframe(frame, hide_index=True, placeholder="")
         prepared_name = reports.filename(
             reports.prepare(scope, t["code"], org, masked=bool(masked))
         )
@@ -224,45 +226,13 @@ def batch(scope: Scope) -> None:
         + (f"；{len(blocked)} 张因权限不能生成，将在压缩包的说明中列出" if blocked else "")
         + "。"
     )
-    key = (department, org)
     if st.button("生成压缩包", icon=":material/folder_zip:", key="rb_make", disabled=not runnable):
-        bar = st.progress(0.0, text="准备中…")
-        names = {t["code"]: t["name"] for t in chosen}
-
-        def progress(done: int, total: int, code: str) -> None:
-            text = f"正在生成 {done + 1}/{total}：{names.get(code, code)}" if code else "已完成"
-            bar.progress(done / total if total else 1.0, text=text)
-
-        buffer = io.BytesIO()
-        try:
-            result = reports.batch_zip(scope, [t["code"] for t in chosen], buffer, org, progress)
-        except AccessDenied as exc:
-            st.error(str(exc))
-            return
-        st.session_state["rb_zip"] = (key, buffer.getvalue(), result)
-    ready = st.session_state.get("rb_zip")
-    if ready and ready[0] == key:
-        result = ready[2]
-        rows = sum(r.rows for r in result.runs)
-        st.success(
-            f"已生成 {len(result.runs)} 张报表，共 {rows:,} 行，用时 {result.seconds:.1f} 秒，"
-            f"节省人工约 {sum(r.minutes_saved for r in result.runs) / 60:.1f} 小时。"
-        )
-        if result.skipped:
-            with st.expander(f"未生成 {len(result.skipped)} 张"):
-                for name, reason in result.skipped:
-                    st.markdown(f"- **{name}**：{reason}")
-        unit = catalog.org_name(org) or org
         label = "全部" if department == ALL else departments[department]
-        st.download_button(
-            "下载压缩包",
-            ready[1],
-            file_name=f"{label}报表_{unit}_{datetime.now():%Y%m%d}.zip",
-            mime="application/zip",
-            icon=":material/download:",
-            type="primary",
-            key="rb_download",
-        )
+        codes = [t["code"] for t in chosen]
+        job_view.start(scope, "report_batch", "rb_job", codes=codes, org_code=org, label=label)
+    if job_id := st.session_state.get("rb_job"):
+        job_view.panel(scope, job_id, key="rb_job_panel")
+        st.caption("压缩包在后台生成：可以离开本页或关闭浏览器，之后在“任务”页面查看进度和下载。")
 
 
 def savings(scope: Scope) -> None:
@@ -306,6 +276,7 @@ def run_log(scope: Scope) -> None:
             "生成时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
             "耗时（秒）": st.column_config.NumberColumn(format="%.2f"),
         },
+        placeholder="",
     )
 
 
@@ -336,7 +307,7 @@ def fill_form(scope: Scope) -> None:
         return
     data = upload.getvalue()
     try:
-        analysis = reports.analyse_form(data, template["entity"])
+        analysis = reports.analyse_form(data, template["entity"], scope)
     except reports.ReportError as exc:
         st.error(str(exc))
         return
@@ -352,35 +323,14 @@ def fill_form(scope: Scope) -> None:
             "此表样上次已确认过字段对应关系，已自动套用；如有变化可在下表中修改。",
             icon=":material/history:",
         )
-    labels = {None: "（不填，留空）", **analysis.choices}
-    reverse = {v: k for k, v in labels.items()}
-    table = pd.DataFrame(
-        {
-            "列": [c.letter for c in block.columns],
-            "表头": [c.display for c in block.columns],
-            "对应字段": [labels[analysis.mapping[c.key]] for c in block.columns],
-            "匹配度": [
-                "已确认"
-                if analysis.remembered
-                else (f"{analysis.scores[c.key]:.0f}" if analysis.mapping[c.key] else "")
-                for c in block.columns
-            ],
-        }
-    )
-    edited = st.data_editor(
-        table,
-        hide_index=True,
-        disabled=["列", "表头", "匹配度"],
-        column_config={
-            "对应字段": st.column_config.SelectboxColumn(
-                options=list(labels.values()), required=True
-            )
-        },
-        key=f"rf_map_{block.signature}",
-    )
-    mapping = {
-        c.key: reverse.get(v) for c, v in zip(block.columns, edited["对应字段"], strict=True)
-    }
+    mapping, unconfirmed = _confirm_mapping(analysis)
+    if unconfirmed:
+        st.warning(
+            f"还有 {len(unconfirmed)} 列待确认："
+            + "、".join(f"{c.letter} 列“{c.display}”" for c in unconfirmed)
+            + "。选定对应字段（不填请选“不填，留空”）后才能生成。",
+            icon=":material/rule:",
+        )
     masked = not scope.clearance or st.toggle("导出脱敏版", key="rf_masked")
     key = (
         block.signature,
@@ -389,7 +339,13 @@ def fill_form(scope: Scope) -> None:
         bool(masked),
         tuple(sorted((k, v or "") for k, v in mapping.items())),
     )
-    if st.button("套用表样并生成", icon=":material/table_edit:", type="primary", key="rf_make"):
+    if st.button(
+        "套用表样并生成",
+        icon=":material/table_edit:",
+        type="primary",
+        key="rf_make",
+        disabled=bool(unconfirmed),
+    ):
         try:
             with st.spinner("正在填入表样…"):
                 content, run = reports.fill_form(
@@ -417,3 +373,74 @@ def fill_form(scope: Scope) -> None:
             icon=":material/download:",
             key="rf_download",
         )
+
+
+_BLANK_CHOICE = "__blank__"
+
+
+def _confirm_mapping(
+    analysis: reports.FormAnalysis,
+) -> tuple[dict[str, str | None], list[template_fill.HeaderColumn]]:
+    """Ask about the weak and ambiguous headers, then show every other header's field.
+
+    A weak match (相近) or an ambiguous one (多种可能) is never filled until the user picks its
+    field — or 不填 — in a box of its own; the rest are listed with their fields and reasons and
+    can be changed. Returns the mapping and the columns still waiting for an answer.
+    """
+    block = analysis.block
+    labels = {None: "（不填，留空）", **analysis.choices}
+    mapping: dict[str, str | None] = {}
+    unconfirmed: list[template_fill.HeaderColumn] = []
+    waiting = [c for c in block.columns if analysis.needs_confirmation(c.key)]
+    if waiting:
+        st.markdown("**请确认以下表头**（相近或有多种可能，系统不会自动填入）")
+    for i, col in enumerate(waiting):
+        if i % 2 == 0:
+            row = st.columns(2)
+        match = analysis.matches[col.key]
+        first = [c.field for c in match.candidates if c.field in analysis.choices]
+        options = [*first, _BLANK_CHOICE, *(k for k in analysis.choices if k not in first)]
+        with row[i % 2]:
+            chosen = st.selectbox(
+                f"{col.letter} 列“{col.display}”对应",
+                options,
+                index=None,
+                format_func=lambda k: labels[None] if k == _BLANK_CHOICE else labels[k],
+                placeholder="请选择对应字段…",
+                key=f"rf_ask_{block.signature}_{col.key}",
+            )
+            st.caption(analysis.notes[col.key])
+        if chosen is None:
+            unconfirmed.append(col)
+        mapping[col.key] = None if chosen in (None, _BLANK_CHOICE) else chosen
+    if waiting:
+        st.markdown("**其余表头**（可修改）")
+    settled = [c for c in block.columns if c not in waiting]
+    own = "本人" if analysis.entity == "resident" else "本条"
+    reverse = {v: k for k, v in labels.items()}
+    table = pd.DataFrame(
+        {
+            "列": [c.letter for c in settled],
+            "表头": [c.display for c in settled],
+            "关于": [mapper.RELATIONS.get(analysis.matches[c.key].relation, own) for c in settled],
+            "对应字段": [labels[analysis.mapping[c.key]] for c in settled],
+            "匹配": [mapper.STATUS_NAMES[analysis.matches[c.key].status] for c in settled],
+            "说明": [analysis.notes[c.key] for c in settled],
+        }
+    )
+    edited = st.data_editor(
+        table,
+        hide_index=True,
+        disabled=["列", "表头", "关于", "匹配", "说明"],
+        column_config={
+            "对应字段": st.column_config.SelectboxColumn(
+                options=list(labels.values()), required=True
+            ),
+            "说明": st.column_config.TextColumn(width="large"),
+        },
+        key=f"rf_map_{block.signature}",
+        placeholder="",
+    )
+    for col, value in zip(settled, edited["对应字段"], strict=True):
+        mapping[col.key] = reverse.get(value)
+    return mapping, unconfirmed

@@ -130,6 +130,7 @@ def _filter(defn: dict, entity: str, k: str) -> dict:
             ),
         },
         key=f"{k}_conds",
+        placeholder="",
     )
     return {"tag_choice": picked, "condition_table": table.to_dict("records")}
 
@@ -152,6 +153,7 @@ def _columns(defn: dict, entity: str, k: str) -> dict:
             "合计": st.column_config.CheckboxColumn(help="数值列在合计行和小计行求和"),
         },
         key=f"{k}_cols",
+        placeholder="",
     )
     a, b, c = st.columns(3)
     sorts = editing.sort_choices(entity)
@@ -203,7 +205,7 @@ def _preview(scope: Scope, checked: dict | None, k: str) -> None:
         st.error(str(exc))
     else:
         st.caption(f"按当前设置共 {total:,} 行，预览前 {len(frame)} 行：")
-        st.dataframe(frame, hide_index=True)
+        st.dataframe(frame, hide_index=True, placeholder="")
 
 
 def _history(code: str) -> None:
@@ -221,7 +223,7 @@ def _history(code: str) -> None:
     )
     history["来源"] = history["来源"].map({"catalog": "目录文件", "editor": "模板编辑器"})
     history["状态"] = history["状态"].map(reports.STATUSES)
-    st.dataframe(history, hide_index=True)
+    st.dataframe(history, hide_index=True, placeholder="")
 
 
 def editor(scope: Scope) -> None:
@@ -230,7 +232,7 @@ def editor(scope: Scope) -> None:
     if defn["kind"] == "summary":
         st.info("统计表模板请在 data/catalog/reports/ 中按 YAML 维护；此处可查看定义和版本。")
         st.json(defn, expanded=False)
-        st.dataframe(pd.DataFrame(reports.history(code)), hide_index=True)
+        st.dataframe(pd.DataFrame(reports.history(code)), hide_index=True, placeholder="")
         return
     k = f"re_{code}"
     head = _head(code, defn, k)
