@@ -22,14 +22,18 @@ TRAPS_IN_DOM = """() => [...document.querySelectorAll('img, a, iframe, script')]
   .map(e => e.outerHTML)
   .filter(h => h.includes('127.0.0.1:9') || /src=["']?x["' >]/.test(h))"""
 
+TEMPLATE = "<img src=x> 新生儿名册"
 PLANT = f"""
-from yibiaotong import auth, db, ledger, tag_query, tags
+from yibiaotong import auth, db, ledger, reports, tag_query, tags
 with db.transaction() as cur:
     tags.refresh_rules(cur)
     cur.execute("update app_user set clearance = false where username = 'sw_hongmei'")
 worker, admin = auth.scope_for("sw_tianxian"), auth.scope_for("admin")
 for name in {PLANTED!r}:
     tag_query.save_query(worker, name, {{"entity": "resident", "tags": {{"all": ["elderly"]}}}}, True)
+defn = dict(reports.template("wj_newborn")["definition"])
+defn.update(code="zz_planted", name={TEMPLATE!r}, description={PLANTED[1]!r} + " " + {PLANTED[0]!r})
+reports.save_version(admin, defn)
 """
 
 
@@ -82,9 +86,11 @@ def go_to(page, name: str) -> None:
     nav.get_by_role("link", name=name).click()
     wait_for_app(page)
     expect(page.get_by_role("heading", name=name).first).to_be_visible()
-    collapse = page.get_by_role("button", name="Collapse sidebar")
-    if page.viewport_size["width"] < 600 and collapse.is_visible():
+    if page.viewport_size["width"] < 600:  # a phone: the sidebar covers the page until closed
+        collapse = page.get_by_role("button", name="Collapse sidebar")
+        collapse.wait_for(state="visible", timeout=5_000)
         collapse.click()
+        expect(nav).to_be_hidden()
 
 
 def test_planted_markdown_in_shared_query_names_stays_text(planted, context_factory):
@@ -103,6 +109,23 @@ def test_planted_markdown_in_shared_query_names_stays_text(planted, context_fact
     assert fetched == []
 
 
+def test_planted_markdown_in_a_template_name_and_description_stays_text(planted, context_factory):
+    server, _, _ = planted
+    page = context_factory().new_page()
+    fetched = watch_requests(page)
+    open_app(page, server.url)
+    login(page, "leader_zlk", PASSWORD)
+    go_to(page, "报表中心")
+    page.get_by_label("搜索").fill("img")
+    page.get_by_label("搜索").press("Enter")
+    wait_for_app(page)
+    text = shown(page)
+    assert TEMPLATE in text and PLANTED[1] in text and PLANTED[0] in text
+    no_traps(page)
+    shot(page, "privacy-planted-template-desktop")
+    assert fetched == []
+
+
 def test_planted_markdown_in_a_record_title_and_confirm_list_stays_text(planted, context_factory):
     server, rid, _ = planted
     page = context_factory().new_page()
@@ -112,7 +135,9 @@ def test_planted_markdown_in_a_record_title_and_confirm_list_stays_text(planted,
     open_app(page, f"{server.url}/ledger?entity=resident&id={rid}")
     expect(page.get_by_role("heading", name=re.compile("^人口：")).first).to_be_visible()
     assert f"人口：{PLANTED[1]}" in shown(page)
-    page.get_by_label("工作单位").fill(PLANTED[0])
+    employer = page.get_by_label("工作单位")
+    expect(employer).to_have_count(1)  # a rerun may briefly show the old form beside the new
+    employer.fill(PLANTED[0])
     page.get_by_role("button", name="保存修改").click()
     wait_for_app(page)
     dialog = page.get_by_role("dialog")

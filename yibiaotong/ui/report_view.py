@@ -14,6 +14,7 @@ from yibiaotong import mapping as mapper
 from yibiaotong.excel import template_fill
 from yibiaotong.scope import AccessDenied, Scope
 from yibiaotong.ui import job_view
+from yibiaotong.ui.markdown import literal
 
 log = logging.getLogger("yibiaotong")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -128,7 +129,7 @@ def saved_queries(scope: Scope) -> None:
             format_func=lambda i: f"{by_id[i]['name']} · {by_id[i]['owner_name']}",
             key="rc_saved",
         )
-        st.caption(by_id[chosen]["description"])
+        st.caption(literal(by_id[chosen]["description"]))
         st.download_button(
             "下载 Excel",
             data=lambda: reports.saved_query_bytes(scope, chosen),
@@ -142,13 +143,14 @@ def saved_queries(scope: Scope) -> None:
 def report_card(scope: Scope, t: dict) -> None:
     with st.container(border=True):
         st.markdown(
-            f"**{t['name']}**　{t['department_name']} · {t['frequency_name']} · {t['kind_name']} · 第 {t['version']} 版"
+            f"**{literal(t['name'])}**　{literal(t['department_name'])} · {t['frequency_name']} · "
+            f"{t['kind_name']} · 第 {t['version']} 版"
         )
         if t["description"]:
-            st.caption(t["description"])
+            st.caption(literal(t["description"]))
         if t["blocked_by"]:
             st.warning(
-                f"您不能生成此报表：{t['blocked_by']}。如确需使用，请联系区数据局管理员。",
+                f"您不能生成此报表：{literal(t['blocked_by'])}。如确需使用，请联系区数据局管理员。",
                 icon=":material/lock:",
             )
             return
@@ -166,7 +168,7 @@ def report_card(scope: Scope, t: dict) -> None:
                 scope, t["code"], t["version"], org, bool(masked), db.data_version()
             )
         except (reports.ReportError, AccessDenied) as exc:
-            st.error(str(exc))
+            st.error(literal(exc))
             return
         unit = catalog.ENTITY_UNITS[t["entity"]] if t["kind"] == "list" else "个单位"
         a, b, c = st.columns(3)
@@ -309,7 +311,7 @@ def fill_form(scope: Scope) -> None:
     try:
         analysis = reports.analyse_form(data, template["entity"], scope)
     except reports.ReportError as exc:
-        st.error(str(exc))
+        st.error(literal(exc))
         return
     block = analysis.block
     st.success(
@@ -327,7 +329,7 @@ def fill_form(scope: Scope) -> None:
     if unconfirmed:
         st.warning(
             f"还有 {len(unconfirmed)} 列待确认："
-            + "、".join(f"{c.letter} 列“{c.display}”" for c in unconfirmed)
+            + "、".join(f"{c.letter} 列“{literal(c.display)}”" for c in unconfirmed)
             + "。选定对应字段（不填请选“不填，留空”）后才能生成。",
             icon=":material/rule:",
         )
@@ -358,7 +360,7 @@ def fill_form(scope: Scope) -> None:
                     form_name=(block.title or upload.name.rsplit(".", 1)[0])[:40],
                 )
         except (reports.ReportError, AccessDenied) as exc:
-            st.error(str(exc))
+            st.error(literal(exc))
             return
         st.session_state["rf_result"] = (key, content, run)
     ready = st.session_state.get("rf_result")
@@ -402,14 +404,14 @@ def _confirm_mapping(
         options = [*first, _BLANK_CHOICE, *(k for k in analysis.choices if k not in first)]
         with row[i % 2]:
             chosen = st.selectbox(
-                f"{col.letter} 列“{col.display}”对应",
+                f"{col.letter} 列“{literal(col.display)}”对应",
                 options,
                 index=None,
                 format_func=lambda k: labels[None] if k == _BLANK_CHOICE else labels[k],
                 placeholder="请选择对应字段…",
                 key=f"rf_ask_{block.signature}_{col.key}",
             )
-            st.caption(analysis.notes[col.key])
+            st.caption(literal(analysis.notes[col.key]))
         if chosen is None:
             unconfirmed.append(col)
         mapping[col.key] = None if chosen in (None, _BLANK_CHOICE) else chosen
