@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,16 +49,30 @@ def empty_db(tmp_path, monkeypatch) -> Path:
     db.close_all()
 
 
+@pytest.fixture(scope="session")
+def private_district(fixture_db, tmp_path_factory):
+    """private_district(name): a block in which the process uses its own copy of the fixture
+    district (for tests that write; a module fixture can hold one for all its tests)."""
+
+    @contextmanager
+    def copy_of_fixture(name: str) -> Iterator[Path]:
+        with pytest.MonkeyPatch.context() as mp:
+            os.environ["YIBIAOTONG_DB"] = str(fixture_db)
+            with db.cursor() as cur:
+                cur.execute("checkpoint")
+            db.close_all()
+            copy = tmp_path_factory.mktemp(name) / f"{name}.duckdb"
+            shutil.copy(fixture_db, copy)
+            shutil.copy(fixture_db.with_suffix(".cookie_key"), copy.with_suffix(".cookie_key"))
+            mp.setenv("YIBIAOTONG_DB", str(copy))
+            yield copy
+            db.close_all()
+
+    return copy_of_fixture
+
+
 @pytest.fixture
-def writable_db(fixture_db, tmp_path, monkeypatch) -> Path:
+def writable_db(private_district) -> Path:
     """A private copy of the fixture district for tests that write."""
-    os.environ["YIBIAOTONG_DB"] = str(fixture_db)
-    with db.cursor() as cur:
-        cur.execute("checkpoint")
-    db.close_all()
-    copy = tmp_path / "writable.duckdb"
-    shutil.copy(fixture_db, copy)
-    shutil.copy(fixture_db.with_suffix(".cookie_key"), copy.with_suffix(".cookie_key"))
-    monkeypatch.setenv("YIBIAOTONG_DB", str(copy))
-    yield copy
-    db.close_all()
+    with private_district("writable") as copy:
+        yield copy

@@ -817,8 +817,14 @@ def change_log_page(
         "date_from": date_from,
         "date_to": date_to,
     }
-    total = db.fetch_value("ledger/count_changes", **filters)
+    page = max(1, page)
     rows = db.fetch_dicts(
-        "ledger/list_changes", limit=page_size, offset=(max(1, page) - 1) * page_size, **filters
+        "ledger/list_changes", limit=page_size, offset=(page - 1) * page_size, **filters
     )
+    if not rows and page > 1:  # past the end: no rows, and the total from the first page
+        first = change_log_page(scope, username, entity, source, date_from, date_to, 1, page_size)
+        return [], first[1]
+    total = rows[0].pop("total") if rows else 0
+    for row in rows[1:]:
+        row.pop("total")
     return [_readable(scope, r["entity"], r) for r in rows], total

@@ -8,6 +8,8 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 import pytest
@@ -64,19 +66,22 @@ def planted(e2e_db_template, tmp_path_factory):
     server.stop()
 
 
-def no_traps(page) -> None:
-    """Nothing planted became an element, and nothing was fetched from the trap address."""
+@contextmanager
+def visit(context_factory, server: Server, username: str) -> Iterator:
+    """A logged-in page; afterwards nothing planted became an element (img, a, iframe, script)
+    and nothing was fetched from the trap address."""
+    page = context_factory().new_page()
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url) if "127.0.0.1:9/" in r.url else None)
+    open_app(page, server.url)
+    login(page, username, PASSWORD)
+    yield page
     assert page.evaluate(TRAPS_IN_DOM) == []
+    assert fetched == []
 
 
 def shown(page) -> str:
     return page.inner_text("[data-testid='stMain']").replace("\u200b", "")
-
-
-def watch_requests(page) -> list[str]:
-    fetched: list[str] = []
-    page.on("request", lambda r: fetched.append(r.url) if "127.0.0.1:9/" in r.url else None)
-    return fetched
 
 
 def go_to(page, name: str) -> None:
@@ -94,58 +99,41 @@ def go_to(page, name: str) -> None:
 
 
 def test_planted_markdown_in_shared_query_names_stays_text(planted, context_factory):
-    server, _, _ = planted
-    page = context_factory().new_page()
-    fetched = watch_requests(page)
-    open_app(page, server.url)
-    login(page, "leader_zlk", PASSWORD)
-    go_to(page, "标签查询")
-    page.get_by_role("tab", name="已保存的查询").click()
-    wait_for_app(page)
-    for name in PLANTED:
-        assert name in shown(page)
-    no_traps(page)
-    shot(page, "privacy-planted-query-names-desktop")
-    assert fetched == []
+    with visit(context_factory, planted[0], "leader_zlk") as page:
+        go_to(page, "标签查询")
+        page.get_by_role("tab", name="已保存的查询").click()
+        wait_for_app(page)
+        for name in PLANTED:
+            assert name in shown(page)
+        shot(page, "privacy-planted-query-names-desktop")
 
 
 def test_planted_markdown_in_a_template_name_and_description_stays_text(planted, context_factory):
-    server, _, _ = planted
-    page = context_factory().new_page()
-    fetched = watch_requests(page)
-    open_app(page, server.url)
-    login(page, "leader_zlk", PASSWORD)
-    go_to(page, "报表中心")
-    page.get_by_label("搜索").fill("img")
-    page.get_by_label("搜索").press("Enter")
-    wait_for_app(page)
-    text = shown(page)
-    assert TEMPLATE in text and PLANTED[1] in text and PLANTED[0] in text
-    no_traps(page)
-    shot(page, "privacy-planted-template-desktop")
-    assert fetched == []
+    with visit(context_factory, planted[0], "leader_zlk") as page:
+        go_to(page, "报表中心")
+        page.get_by_label("搜索").fill("img")
+        page.get_by_label("搜索").press("Enter")
+        wait_for_app(page)
+        text = shown(page)
+        assert TEMPLATE in text and PLANTED[1] in text and PLANTED[0] in text
+        shot(page, "privacy-planted-template-desktop")
 
 
 def test_planted_markdown_in_a_record_title_and_confirm_list_stays_text(planted, context_factory):
     server, rid, _ = planted
-    page = context_factory().new_page()
-    fetched = watch_requests(page)
-    open_app(page, server.url)
-    login(page, "sw_tianxian", PASSWORD)
-    open_app(page, f"{server.url}/ledger?entity=resident&id={rid}")
-    expect(page.get_by_role("heading", name=re.compile("^人口：")).first).to_be_visible()
-    assert f"人口：{PLANTED[1]}" in shown(page)
-    employer = page.get_by_label("工作单位")
-    expect(employer).to_have_count(1)  # a rerun may briefly show the old form beside the new
-    employer.fill(PLANTED[0])
-    page.get_by_role("button", name="保存修改").click()
-    wait_for_app(page)
-    dialog = page.get_by_role("dialog")
-    expect(dialog.get_by_text("工作单位")).to_be_visible()
-    assert PLANTED[0] in dialog.inner_text().replace("\u200b", "")
-    no_traps(page)
-    shot(page, "privacy-planted-confirm-desktop")
-    assert fetched == []
+    with visit(context_factory, server, "sw_tianxian") as page:
+        open_app(page, f"{server.url}/ledger?entity=resident&id={rid}")
+        expect(page.get_by_role("heading", name=re.compile("^人口：")).first).to_be_visible()
+        assert f"人口：{PLANTED[1]}" in shown(page)
+        employer = page.get_by_label("工作单位")
+        expect(employer).to_have_count(1)  # a rerun may briefly show the old form beside the new
+        employer.fill(PLANTED[0])
+        page.get_by_role("button", name="保存修改").click()
+        wait_for_app(page)
+        dialog = page.get_by_role("dialog")
+        expect(dialog.get_by_text("工作单位")).to_be_visible()
+        assert PLANTED[0] in dialog.inner_text().replace("\u200b", "")
+        shot(page, "privacy-planted-confirm-desktop")
 
 
 def test_tables_of_people_offer_no_csv_download(planted, context_factory):

@@ -12,9 +12,7 @@ import importlib
 import inspect
 import io
 import itertools
-import os
 import pkgutil
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -23,6 +21,7 @@ from typing import Any
 import openpyxl
 import pytest
 from stdnum.cn import ric
+from test_ledger import one_resident
 
 import yibiaotong
 from yibiaotong import (
@@ -107,19 +106,10 @@ def test_a_function_missing_from_the_table_cannot_be_checked():
 
 
 @pytest.fixture(scope="module")
-def walk_db(fixture_db, tmp_path_factory):
+def walk_db(private_district):
     """A private copy of the fixture district for the whole walk (it writes)."""
-    with pytest.MonkeyPatch.context() as mp:
-        os.environ["YIBIAOTONG_DB"] = str(fixture_db)
-        with db.cursor() as cur:
-            cur.execute("checkpoint")
-        db.close_all()
-        copy = tmp_path_factory.mktemp("walk") / "walk.duckdb"
-        shutil.copy(fixture_db, copy)
-        shutil.copy(fixture_db.with_suffix(".cookie_key"), copy.with_suffix(".cookie_key"))
-        mp.setenv("YIBIAOTONG_DB", str(copy))
+    with private_district("walk") as copy:
         yield copy
-        db.close_all()
 
 
 @dataclass
@@ -500,18 +490,9 @@ def test_each_role_may_do_what_the_table_says_and_nothing_else(district, action,
 # ---------------------------------------------------------------- scope, not only role
 
 
-def _resident_in(cur, org_code: str) -> int:
-    return cur.execute(
-        "select id from resident where status = 'active' and starts_with(grid_code, $o) "
-        "order by id limit 1",
-        {"o": org_code},
-    ).fetchone()[0]
-
-
 def test_changes_of_a_record_outside_the_scope_are_refused(writable_db):
     admin, worker, neighbour = (auth.scope_for(u) for u in ("admin", "sw_tianxian", "sw_hongmei"))
-    with db.cursor() as cur:
-        theirs = _resident_in(cur, neighbour.org_code)
+    theirs = one_resident(neighbour.org_code)["id"]
     version = ledger.get(admin, "resident", theirs)["version"]
     ledger.save(admin, "resident", theirs, {"resident_employer": "邻社区的单位"}, version)
     assert [c["new"] for c in ledger.changes_since(neighbour, "resident", theirs, version)] == [
@@ -524,13 +505,8 @@ def test_changes_of_a_record_outside_the_scope_are_refused(writable_db):
 def test_the_change_log_shows_only_records_inside_the_callers_scope(writable_db):
     admin = auth.scope_for("admin")
     street = auth.scope_for("leader_zlk").org_code
-    with db.cursor() as cur:
-        inside = _resident_in(cur, street)
-        outside = cur.execute(
-            "select id from resident where status = 'active' and not starts_with(grid_code, $o) "
-            "order by id limit 1",
-            {"o": street},
-        ).fetchone()[0]
+    inside = one_resident(street)["id"]
+    outside = one_resident("330102001")["id"]  # 湖滨街道, another street
     for rid in (inside, outside):
         version = ledger.get(admin, "resident", rid)["version"]
         ledger.save(admin, "resident", rid, {"resident_employer": f"单位{rid}"}, version)

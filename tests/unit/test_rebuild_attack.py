@@ -16,10 +16,8 @@ import functools
 import io
 import itertools
 import json
-import os
 import random
 import re
-import shutil
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -231,36 +229,19 @@ def phone_candidates(masks: set[str]) -> int:
 
 
 @pytest.fixture(scope="module")
-def district(fixture_db, tmp_path_factory):
+def district(private_district):
     """A private copy of the fixture district: sw_hongmei has lost clearance, and some phones
     of her community were changed (so the history shows old and new numbers)."""
-    with pytest.MonkeyPatch.context() as mp:
-        os.environ["YIBIAOTONG_DB"] = str(fixture_db)
-        with db.cursor() as cur:
-            cur.execute("checkpoint")
-        db.close_all()
-        copy = tmp_path_factory.mktemp("attack") / "attack.duckdb"
-        shutil.copy(fixture_db, copy)
-        shutil.copy(fixture_db.with_suffix(".cookie_key"), copy.with_suffix(".cookie_key"))
-        mp.setenv("YIBIAOTONG_DB", str(copy))
+    with private_district("attack") as copy:
         with db.transaction() as cur:
             cur.execute("update app_user set clearance = false where username = 'sw_hongmei'")
         admin = auth.scope_for("admin")
         worker = auth.scope_for("sw_hongmei")
-        with db.cursor() as cur:
-            ids = [
-                r[0]
-                for r in cur.execute(
-                    "select id from resident where starts_with(grid_code, $o) and "
-                    "status = 'active' order by id limit 8",
-                    {"o": worker.org_code},
-                ).fetchall()
-            ]
+        ids = list(ledger.search(admin, "resident", org_code=worker.org_code, page_size=8)[0]["id"])
         for n, rid in enumerate(ids):
             version = ledger.get(admin, "resident", rid)["version"]
             ledger.save(admin, "resident", rid, {"resident_phone": f"1391234{n:04d}"}, version)
         yield copy
-        db.close_all()
 
 
 def _frame_rows(frame) -> Iterator[dict]:
