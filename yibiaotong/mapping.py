@@ -153,10 +153,18 @@ class _Text:
     qualifiers: tuple[str, ...]  # bracket contents that are neither units nor hints
 
 
+# Miswritings frequent in real forms (户口薄 for 户口簿).
+_TYPOS = (("户口薄", "户口簿"),)
+
+
 def _tidy_part(text: str) -> _Text:
     t = unicodedata.normalize("NFKC", str(text)).lower()
     t = "".join(t.split())
     t = _MARKS.sub("", t)
+    for _ in range(2):
+        t = _NFKC_ITEM.sub("", t)
+    for wrong, right in _TYPOS:
+        t = t.replace(wrong, right)
     qualifiers = []
 
     def bracket(m: re.Match) -> str:
@@ -171,8 +179,6 @@ def _tidy_part(text: str) -> _Text:
             break
     t = re.sub(r"[(（\[【〔<].*$", "", t)  # an unclosed bracket: the rest is a note
     t = _DIGITS_HINT.sub("", t)
-    for _ in range(2):
-        t = _NFKC_ITEM.sub("", t)
     t = t.strip(":：.。,，;；、-_—~")
     return _Text(t, tuple(qualifiers))
 
@@ -258,7 +264,8 @@ _RELATION_WORDS: dict[str, str] = {
         "other",
         "父母 子女 联系人 代理人 代办人 代领人 委托人 受托人 经办人 填表人 帮扶人 帮扶责任人 "
         "结对人 结对干部 联系干部 包户干部 网格员 责任人 见证人 担保人 介绍人 推荐人 调查人 "
-        "走访人 检查人 审核人 户籍民警 社区民警 责任医生 签约医生 家庭医生 班主任 志愿者",
+        "走访人 检查人 审核人 户籍民警 社区民警 责任医生 签约医生 家庭医生 班主任 志愿者 "
+        "服务人员 工作人员 护理人员 收货人 收件人",
     ),
 }
 # Words whose person depends on what a row is: a house's 业主 owns it, a shop's runs it.
@@ -272,6 +279,10 @@ _ENTITY_RELATION_WORDS: dict[str, dict[str, str]] = {
     "shop": _words("legal_person", "法定代表人 法人代表 法人 负责人 经营者 经营人 投资人 店主 业主")
     | _words("other", "员工 从业人员"),
 }
+# 与监护人关系 is the row's relation to someone else: no field (与户主关系 is the row's own).
+_RELATION_TO = re.compile(r"(?:与|和|同)(.+?)的?关系(?:类型|名称)?")
+# Yes/no questions (是否低保, 有无工作单位) are not the field they mention.
+_YES_NO = re.compile(r"是否|有无|有没有|是不是")
 # A relation word after these is not the subject: 与户主关系, 是否户主, 被监护人.
 _NOT_SUBJECT = re.compile(r"(?:与|和|是否|被|非)$")
 # Words naming the row's own person in a roster of residents: 老人姓名 is the row's 姓名.
@@ -326,12 +337,12 @@ _STRICT: dict[str, re.Pattern] = {
     ),
     "resident_birth_date": re.compile(r"出生(?:日期|年月日?|时间|年月日期|年份|年)|生日|出生日"),
     "resident_hukou_address": re.compile(
-        r"(?:户籍|户口|户籍所在|户口所在|户籍登记|户口登记)"
-        r"(?:地|地址|地详址|所在地|所在地址|详细地址|地详细地址|住址|地住址|地址详址|详址)"
+        r"(?:户籍|户口|户籍所在|户口所在|户籍登记|户口登记|户口簿)"
+        r"(?:地|地址|地详址|所在地|所在地址|详细地址|地详细地址|住址|地住址|地址详址|详址|门楼?详址)"
     ),
     "resident_current_address": re.compile(
         r"(?:现|现居|现居住|居住|实际居住|现住|暂住|常住|现实际居住|家庭|家庭居住|目前居住|现在居住)"
-        r"(?:地|地址|住址|详址|地详址|详细地址|地详细地址|地址详址|住地址|所在地|地点)"
+        r"(?:地|地址|住址|详址|地详址|详细地址|地详细地址|地址详址|住地址|所在地|地点|门楼?详址)"
     ),
 }
 # What is left of a header once these are removed says whether it is a look-alike.
@@ -653,6 +664,9 @@ def _match_one(p: _Parsed, pools: _Pools, values: Sequence[Any] | None) -> Heade
         if re.search(r"签字|签名|盖章|意见", p.attribute):
             return HeaderMatch(header, None, "none", relation, (), f"{who}：签字或意见，不对应字段")
         pool = pools.persons
+    if relation is None and (m := _RELATION_TO.fullmatch(p.parts[-1].core)) and m[1] != "户主":
+        why = f"与{m[1]}的关系：字段标准中没有对应字段"
+        return HeaderMatch(header, None, "none", None, (), why)
     kind = _kind_of_text(p.attribute or p.parts[-1].core)
     ranked = _rank(texts, kind, pool)
     # Samples confirm or refuse the leading candidates before anything is decided.
@@ -681,13 +695,17 @@ def _match_one(p: _Parsed, pools: _Pools, values: Sequence[Any] | None) -> Heade
         return _exact(
             header, relation, t, _join(who and who + "：" + same[0].why or same[0].why, note)
         )
+    if _YES_NO.match(p.parts[-1].core):
+        return HeaderMatch(header, None, "none", relation, (), _join(who, "是否类问题，不对应字段"))
     best = ranked[0] if ranked else None
     second = ranked[1].score if len(ranked) > 1 else 0.0
+    bare = len(p.attribute or p.parts[-1].core) <= 2  # 编号, 类型: a head word says too little
     if (
         best
         and not best.target.identity
         and best.score >= FUZZY_MIN
         and best.score - second >= MARGIN
+        and not bare
     ):
         why = _join(f"{who}：{best.why}" if who else best.why, note) + "，请确认"
         cands = tuple(
@@ -811,7 +829,7 @@ _CONTEXT = re.compile(r"(source|form|request):[\w.\-]{1,80}")
 # in the decider's own org subtree only, so a street's choices never override the district's.
 CONTEXT_ROLES = {
     "form": ("street_leader", "dept_staff", "social_worker"),
-    "source": ("street_leader", "dept_staff"),
+    "source": ("dept_staff",),  # a street's data clerk (数据回流: 条线 account bound to a street)
     "request": ("dept_staff",),
 }
 STREET_CODE_LENGTH = 9

@@ -28,7 +28,7 @@ def bench_dir() -> Path:
     return Path(os.environ.get("YIBIAOTONG_BENCH_DIR", config.ROOT / "data" / "bench"))
 
 
-AREAS = ("ledger", "tags", "dashboard", "reports")
+AREAS = ("ledger", "tags", "dashboard", "reports", "mapping")
 
 
 @dataclass
