@@ -23,7 +23,13 @@ ALL = "__all__"
 
 @st.cache_data(ttl=300, max_entries=200, show_spinner=False)
 def _preview(
-    scope: Scope, code: str, version: int, org_code: str, masked: bool, data_version: int
+    scope: Scope,
+    code: str,
+    version: int,
+    org_code: str,
+    masked: bool,
+    data_version: int,
+    view: str | None,
 ) -> tuple[pd.DataFrame, int]:
     prepared = reports.prepare(scope, code, org_code, masked=masked)
     return reports.preview(prepared)
@@ -164,8 +170,10 @@ def report_card(scope: Scope, t: dict) -> None:
                 help="您有敏感信息查看权限；未脱敏导出将记入访问日志。",
             )
         try:
+            # An unmasked preview is logged once per page view: a new view reaches the domain.
+            view = None if masked else st.session_state.get("yb_view")
             frame, total = _preview(
-                scope, t["code"], t["version"], org, bool(masked), db.data_version()
+                scope, t["code"], t["version"], org, bool(masked), db.data_version(), view
             )
         except (reports.ReportError, AccessDenied) as exc:
             st.error(literal(exc))
