@@ -1,4 +1,4 @@
--- One page of the change log of records inside an org subtree, newest first, with optional filters, and the number of matching changes.
+-- One page of the change log of records inside an org subtree ({scope}: ledger.CHANGE_SCOPE), newest first, with optional filters, and the number of matching changes.
 -- params: $org_code varchar, $username varchar, $entity varchar, $source varchar, $date_from date, $date_to date, $limit integer, $offset integer
 with in_scope as (
     select 'resident' as entity, id from resident where starts_with(grid_code, $org_code)
@@ -23,9 +23,9 @@ select
     c.version,
     count(*) over () as total
 from change_log as c
-semi join in_scope as s on s.entity = c.entity and s.id = c.entity_id
 where
-    ($username is null or c.username = $username)
+    {scope}
+    and ($username is null or c.username = $username)
     and ($entity is null or c.entity = $entity)
     and ($source is null or starts_with(c.source, $source))
     and ($date_from is null or c.changed_at >= $date_from)

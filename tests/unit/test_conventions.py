@@ -367,7 +367,9 @@ def test_query_runs_on_fixture_database(use_fixture_db, path):
     query = db.query(name)
     params = _sample_params(query, path.read_text())
     # Slots take whitelisted fragments at run time (db.run_filled); fill them with neutral ones.
-    sql = query.sql.replace("{order_by}", "id").replace("{match}", "true").replace("{key}", "true")
+    sql = query.sql.replace("{order_by}", "id")
+    for slot in ("{match}", "{key}", "{scope}"):
+        sql = sql.replace(slot, "true")
     with db.write_lock, db.cursor() as cur:
         cur.execute("begin transaction")
         try:
