@@ -17,7 +17,7 @@ init: $(STAMP)
 	$(BIN)/yibiaotong init
 
 run: init
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/streamlit run serve.py --server.port $(PORT)
 
 # Browser tests need Debian's chromium and CJK fonts; report tests render Excel files with
 # LibreOffice and look at page 1 with pdftoppm. Installed when missing (as root).

@@ -7,7 +7,7 @@ import streamlit as st
 from yibiaotong import auth
 from yibiaotong.ui.shell import page_header, require_role
 
-require_role("district_admin")
+scope = require_role("district_admin")
 page_header("access_log")
 
 PAGE_SIZE = 50
@@ -19,12 +19,13 @@ action = right.selectbox(
     format_func=lambda a: "全部事件" if a is None else auth.ACCESS_ACTIONS[a],
     key="access_log_action",
 )
-total = auth.access_log_count(username or None, action)
+total = auth.access_log_count(scope, username or None, action)
 pages = max(1, math.ceil(total / PAGE_SIZE))
 st.caption(f"共 {total:,} 条记录")
 page = st.pagination(pages, key="access_log_page") if pages > 1 else 1
-rows = auth.access_log_page(username or None, action, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+rows = auth.access_log_page(scope, username or None, action, PAGE_SIZE, (page - 1) * PAGE_SIZE)
 rows["action"] = rows["action"].map(lambda a: auth.ACCESS_ACTIONS.get(a, a))
+rows["client_address"] = rows["client_address"].fillna("")
 st.dataframe(
     rows,
     hide_index=True,
@@ -33,6 +34,7 @@ st.dataframe(
         "username": "用户",
         "action": "事件",
         "detail": "详情",
+        "client_address": "客户端地址",
     },
     placeholder="",
 )

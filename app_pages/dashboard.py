@@ -7,7 +7,7 @@ import streamlit as st
 from yibiaotong import dashboard
 from yibiaotong.scope import AccessDenied
 from yibiaotong.ui import charts, dashboard_board
-from yibiaotong.ui.shell import page_header, require_role
+from yibiaotong.ui.shell import keep_session, page_header, require_role
 
 scope = require_role("district_admin", "street_leader")
 
@@ -86,6 +86,7 @@ controls[3].download_button(
 
 @st.fragment(run_every=REFRESH_SECONDS[screen])
 def board() -> None:
+    keep_session()  # timed refreshes end with the session, as full runs do
     dashboard_board.board(scope, org, screen, go_to)
 
 

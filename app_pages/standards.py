@@ -3,17 +3,19 @@
 import streamlit as st
 
 from yibiaotong import catalog
+from yibiaotong.ui import import_view as import_sources
 from yibiaotong.ui.pages import ALL_ROLES
 from yibiaotong.ui.shell import page_header, require_role
 
-require_role(*ALL_ROLES)
+scope = require_role(*ALL_ROLES)
 page_header("standards")
 
 ENTITIES = {"resident": "人口", "household": "户", "house": "房屋", "shop": "商铺"}
 SENSITIVITY = {"public": "公开", "internal": "内部", "sensitive": "敏感"}
 KINDS = {"manual": "手工", "rule": "规则", "import": "回流导入"}
 
-fields_tab, codes_tab, tags_tab = st.tabs(["字段标准", "代码表", "标签体系"])
+TABS = ["字段标准", "代码表", "标签体系"] + (["回流来源"] if scope.role == "district_admin" else [])
+fields_tab, codes_tab, tags_tab, *sources_tab = st.tabs(TABS)
 
 with fields_tab:
     entity = st.segmented_control(
@@ -56,3 +58,7 @@ with tags_tab:
                 note = KINDS[t["kind"]] + ("，敏感" if t["sensitivity"] == "sensitive" else "")
                 indent = "　" * 2 * t["depth"]
                 st.markdown(f"{indent}• **{t['name']}**（{note}）{t['description'] or ''}")
+
+if sources_tab:
+    with sources_tab[0]:
+        import_sources.sources_table()

@@ -580,6 +580,7 @@ def load_catalog(
     cat = read_catalog(catalog_dir)
     _check_columns(cur, cat.fields)
 
+    before = {row[0]: row[1:] for row in db.run(cur, "catalog/tag_rules").fetchall()}
     ids = dict(db.run(cur, "catalog/tag_ids").fetchall())
     next_id = max(ids.values(), default=0) + 1
     for tag in cat.tags:
@@ -613,7 +614,47 @@ def load_catalog(
         query.check(params)
         cur.execute(query.sql, params)
         counts[table] = len(rows)
+    counts.update(_load_rules(cur, tag_rows, before))
     return counts
+
+
+def _same_rule(a: Any, b: Any) -> bool:
+    def parse(rule: Any) -> Any:
+        return json.loads(rule) if isinstance(rule, str) else rule
+
+    return parse(a) == parse(b)
+
+
+def _load_rules(
+    cur: duckdb.DuckDBPyConnection, tag_rows: list[dict[str, Any]], before: dict[str, tuple]
+) -> dict[str, int]:
+    """New catalogue rules of existing tags: followed where nobody edited the rule here, offered
+    to the admin where somebody did. Returns how many of each (only when there are any)."""
+    applied = offered = 0
+    for tag in tag_rows:
+        if tag["code"] not in before:
+            continue  # a new tag was inserted with its rule
+        _entity, rule, catalog_rule, edited = before[tag["code"]]
+        new = tag["rule"]
+        if edited:
+            if not _same_rule(new, catalog_rule):
+                offer = None if _same_rule(new, rule) else new
+                db.run(cur, "catalog/offer_catalog_rule", code=tag["code"], rule=new, offered=offer)
+                offered += offer is not None
+        elif not (_same_rule(new, rule) and _same_rule(new, catalog_rule)):
+            db.run(cur, "catalog/apply_catalog_rule", code=tag["code"], rule=new)
+            applied += 1
+    return {k: v for k, v in (("tag_rules_updated", applied), ("tag_rules_offered", offered)) if v}
+
+
+def rule_snapshot(cur: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, Any]]:
+    """code → (entity, rule in use): what a start compares to know which tags to refresh."""
+    return {
+        code: (entity, json.loads(rule) if isinstance(rule, str) else rule)
+        for code, entity, rule, _catalog_rule, _edited in db.run(
+            cur, "catalog/tag_rules"
+        ).fetchall()
+    }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,17 +29,21 @@ def threads() -> int:
 
 
 def login_lock_seconds() -> int:
-    """How long an account stays locked after too many failed logins (default 15 minutes)."""
+    """The login throttle's sliding window: failures older than this no longer count (15 min)."""
     return int(os.environ.get("YIBIAOTONG_LOGIN_LOCK_SECONDS", 15 * 60))
 
 
-MAX_FAILED_LOGINS = 5
 COOKIE_NAME = "yibiaotong_auth"
 
 
-def cookie_expiry_days() -> float:
-    """Short cookie life: 8 hours, one working day."""
-    return float(os.environ.get("YIBIAOTONG_COOKIE_DAYS", 8 / 24))
+def idle_minutes() -> float:
+    """A session (and its re-login cookie) ends after this long without a click (default 30)."""
+    return float(os.environ.get("YIBIAOTONG_IDLE_MINUTES", 30))
+
+
+def session_max_hours() -> float:
+    """However active, a login lasts at most one working day (default 8 hours)."""
+    return float(os.environ.get("YIBIAOTONG_SESSION_HOURS", 8))
 
 
 def beside_db(suffix: str) -> Path:
@@ -66,3 +70,8 @@ def backup_dir() -> Path:
 def job_result_days() -> float:
     """How long a job's result file is kept for download (default 7 days)."""
     return float(os.environ.get("YIBIAOTONG_JOB_RESULT_DAYS", 7))
+
+
+def backup_hours() -> float:
+    """Hours between scheduled backups (default 24; 0 turns the schedule off)."""
+    return float(os.environ.get("YIBIAOTONG_BACKUP_HOURS", 24))

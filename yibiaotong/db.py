@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -24,8 +25,30 @@ _open_lock = threading.Lock()
 write_lock = threading.RLock()
 
 
-class DatabaseLockedError(RuntimeError):
+class DatabaseUnavailable(RuntimeError):
+    """The DuckDB file cannot be opened (held by another process, unreadable, not a database);
+    the message says why in Chinese."""
+
+
+class DatabaseLockedError(DatabaseUnavailable):
     """Another process holds the DuckDB file (e.g. the console is running)."""
+
+
+_HOLDER_RE = re.compile(r"PID (\d+)")
+
+
+def _unavailable(path: str, exc: duckdb.Error) -> DatabaseUnavailable:
+    text = str(exc)
+    name = Path(path).name
+    if "lock" in text.lower():
+        holder = _HOLDER_RE.search(text)
+        who = f"（PID {holder.group(1)}）" if holder else ""
+        return DatabaseLockedError(f"数据库文件 {name} 正被另一个进程使用{who}。")
+    if "not a valid DuckDB database" in text:
+        return DatabaseUnavailable(f"文件 {name} 不是有效的数据库文件（可能已损坏或不完整）。")
+    if "Permission denied" in text:
+        return DatabaseUnavailable(f"没有权限读写数据库文件 {name}：请以数据库文件的所有者运行。")
+    return DatabaseUnavailable(f"数据库文件 {name} 无法打开：{text}")
 
 
 @dataclass(frozen=True)
@@ -66,6 +89,7 @@ def connect(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
         con = _databases.get(key)
         if con is None:
             Path(key).parent.mkdir(parents=True, exist_ok=True)
+            _keep_private(Path(key))
             try:
                 con = duckdb.connect(
                     key,
@@ -76,15 +100,19 @@ def connect(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
                         "threads": config.threads(),
                     },
                 )
-            except duckdb.IOException as exc:
-                if "lock" in str(exc).lower():
-                    raise DatabaseLockedError(
-                        f"数据库文件 {Path(key).name} 正被另一个进程使用（例如正在运行的控制台）。"
-                        "请先停止控制台再运行命令行操作。"
-                    ) from exc
-                raise
+            except (duckdb.IOException, duckdb.PermissionException) as exc:
+                raise _unavailable(key, exc) from exc
             _databases[key] = con
         return con
+
+
+def _keep_private(path: Path) -> None:
+    """The database holds personal data: its files are for their owner only. DuckDB re-creates
+    the .wal at every checkpoint, so only the process umask keeps that one private."""
+    os.umask(os.umask(0) | 0o077)
+    for file in (path, path.with_name(path.name + ".wal")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)
 
 
 def close_all() -> None:

@@ -45,7 +45,7 @@ FINISHED = frozenset({"done", "failed", "cancelled", "interrupted"})
 READERS = 2  # jobs that only read run side by side; writing jobs take turns
 PROGRESS_FLUSH_SECONDS = 2.0
 # Modules whose import registers job kinds (an area adds its module here).
-KIND_MODULES = ("yibiaotong.job_kinds",)
+KIND_MODULES = ("yibiaotong.job_kinds", "yibiaotong.importing.job_kinds")
 
 INTERRUPTED = (
     "控制台在任务运行期间停止（重启或进程被终止），任务未完成：未提交的修改已全部撤销，"
@@ -224,7 +224,7 @@ def _message(exc: BaseException, job_id: str) -> str:
     if isinstance(exc, ValueError | PermissionError | OSError) and _CJK.search(text):
         return text
     log.error("job %s failed", job_id, exc_info=exc)
-    return f"任务出错，未完成，数据未被修改（任务编号 {job_id}，详情见服务器日志）。"
+    return f"任务出错，未完成，数据未被修改（任务编号 {job_id}，详情已记入日志）。"
 
 
 def _json(value: Any) -> str | None:

@@ -145,9 +145,8 @@ def name_initials(name: str) -> str:
 
 
 COUNT_CAP = 1000  # counts stop here ("1,000+"): a common name needs no full scan of 9 million
-TOKEN_END = (
-    "\U0010ffff"  # sorts after every character: [prefix, prefix + TOKEN_END) is a prefix range
-)
+# Sorts after every character: [prefix, prefix + TOKEN_END) is the range of tokens with a prefix.
+TOKEN_END = "\U0010ffff"
 
 # Whitelisted search conditions for residents: `{match}` of find_resident (a scan) and `{key}` of
 # find_resident_keyed (a selective lookup). Values arrive only as parameters.
@@ -163,15 +162,16 @@ RESIDENT_KEY = {
     "ids": "list_contains($ids, r.id)",
 }
 SEARCH_TOKEN_KINDS = ("id_number", "name", "phone")  # filled in this (sorted) order
-_TOKEN_FIND, _TOKEN_COUNT = "ledger/find_resident_token", "ledger/count_resident_token"
+_TOKEN_FIND = "ledger/find_resident_token"
 
 
 @dataclass(frozen=True)
 class _Attempt:
-    """One way to answer a search: which find/count queries, which condition, which values."""
+    """One way to answer a search: which find/count queries, which condition, which values. A
+    selective route has no count query: its find returns the number of matches with the page."""
 
     find: str
-    count: str
+    count: str | None
     slots: dict
     params: dict
 
@@ -194,28 +194,24 @@ def _scan(match: str, **params) -> _Attempt:
 
 
 def _keyed(key: str, **params) -> _Attempt:
-    return _Attempt(
-        "ledger/find_resident_keyed",
-        "ledger/count_resident_keyed",
-        {"key": RESIDENT_KEY[key]},
-        params,
-    )
+    return _Attempt("ledger/find_resident_keyed", None, {"key": RESIDENT_KEY[key]}, params)
 
 
-def _token(kind: str, prefix: str, name_part: str = "") -> _Attempt:
+def _token(kind: str, prefix: str, name_part: str = "", whole: str = "") -> _Attempt:
     """A lookup in resident_search_token: tokens of `kind` starting with `prefix`; a name piece
-    longer than one token is checked against the whole (upper-cased) name."""
-    params = {"kind": kind, "low": prefix, "high": prefix + TOKEN_END, "name_part": name_part}
-    return _Attempt(_TOKEN_FIND, _TOKEN_COUNT, {}, params)
+    longer than one token is checked against the whole (upper-cased) name, and people named
+    exactly `whole` come alone when there are any."""
+    params = {"kind": kind, "low": prefix, "high": prefix + TOKEN_END}
+    return _Attempt(_TOKEN_FIND, None, {}, {**params, "name_part": name_part, "whole": whole})
 
 
 def _name_attempts(term: str) -> list[_Attempt]:
-    """A whole name through its index, then any part of a name through the two-character tokens
-    (a single character is scanned for)."""
+    """People named exactly `term` if there are any, else everyone whose name contains it: one
+    token lookup (a single character goes through the name index, then a scan of names)."""
     piece = term.upper()
     if len(piece) == 1:
         return [_keyed("name", term=term), _scan("name", term=term)]
-    return [_keyed("name", term=term), _token("name", piece[:2], piece if len(piece) > 2 else "")]
+    return [_token("name", piece[:2], piece if len(piece) > 2 else "", whole=piece)]
 
 
 def _attempts(entity: str, text: str | None) -> list[_Attempt]:
@@ -229,7 +225,7 @@ def _attempts(entity: str, text: str | None) -> list[_Attempt]:
         params = {"text": words, "initials": initials, "digits": digits}
         return [_Attempt(f"ledger/find_{entity}", f"ledger/count_{entity}", {}, params)]
     if initials:
-        latin = _name_attempts(initials)[1:] if len(initials) > 1 else []
+        latin = _name_attempts(initials) if len(initials) > 1 else []
         return [_scan("initials", term=initials), *latin]
     if digits:
         return _digit_attempts(digits) or [_scan("digits", term=digits)]
@@ -258,7 +254,7 @@ def sort_options(entity: str) -> dict[str, str]:
 
 
 def _order_by(entity: str, sort: str, descending: bool) -> str:
-    if sort not in sort_options(entity):
+    if sort != "id" and sort not in sort_options(entity):
         raise LedgerError("不支持按该列排序。")
     direction = "desc" if descending else "asc"
     return f"{sort} {direction} nulls last, id" if sort != "id" else f"id {direction}"
@@ -289,12 +285,13 @@ def search(
     attempts = _attempts(entity, text)
     cap = max(COUNT_CAP, offset + page_size + 1)
     with db.cursor() as cur:
-        for attempt in attempts[:-1]:  # a route that finds nobody gives way to the next
-            if total := _count(cur, attempt, base, cap):
+        for number, attempt in enumerate(attempts, start=1):
+            last = number == len(attempts)
+            ids, total = _find(
+                cur, entity, attempt, base, sort, descending, page_size, offset, cap, last
+            )
+            if total != 0:  # a route that finds nobody gives way to the next
                 break
-        else:
-            attempt, total = attempts[-1], None
-        ids = _page_ids(cur, entity, attempt, base, sort, descending, page_size, offset)
         rows = db.run(cur, f"ledger/page_{entity}", ids=ids).df()
         if 0 < len(rows) < page_size:
             total = offset + len(rows)  # the last page: the count is known without a second scan
@@ -311,13 +308,30 @@ def _count(cur, attempt: _Attempt, base: dict, cap: int) -> int:
     ).fetchone()[0]
 
 
-def _page_ids(cur, entity, attempt, base, sort, descending, limit, offset) -> list[int]:
-    """Ids of one page, reading only filter and sort columns (the shown columns are fetched by
-    id afterwards). Tokens hold register order only: another order sorts their hits by id list."""
+def _find(cur, entity, attempt, base, sort, descending, limit, offset, cap, last) -> tuple:
+    """Ids of one page and the number of matches when already known (None: count later), or
+    ([], 0) when the route finds nobody and is not the last. Only filter and sort columns are
+    read; the shown columns are fetched by id afterwards."""
     if attempt.find == _TOKEN_FIND and (sort != "id" or descending):
+        # Tokens are in register order: another order sorts the hits' ids on the resident table.
         every = db.run(cur, _TOKEN_FIND, limit=None, offset=0, **base, **attempt.params)
         attempt = _keyed("ids", ids=[r[0] for r in every.fetchall()])
-    rel = db.run_filled(
+    total = None
+    if attempt.count and not last:
+        total = _count(cur, attempt, base, cap)
+        if not total:
+            return [], 0
+    rows = _run_find(cur, entity, attempt, base, sort, descending, limit, offset)
+    if attempt.count is None:  # selective: the page carries the number of matches
+        if not rows and offset:
+            rows = _run_find(cur, entity, attempt, base, sort, descending, 1, 0)
+            return [], rows[0][1] if rows else 0
+        total = rows[0][1] if rows else 0
+    return [r[0] for r in rows[:limit]], total
+
+
+def _run_find(cur, entity, attempt, base, sort, descending, limit, offset) -> list[tuple]:
+    return db.run_filled(
         cur,
         attempt.find,
         slots={"order_by": _order_by(entity, sort, descending), **attempt.slots},
@@ -325,8 +339,7 @@ def _page_ids(cur, entity, attempt, base, sort, descending, limit, offset) -> li
         offset=offset,
         **base,
         **attempt.params,
-    )
-    return [r[0] for r in rel.fetchall()]
+    ).fetchall()
 
 
 @checked
@@ -601,8 +614,27 @@ def write_changes(
     return new_version
 
 
+def provenance_source(source: str) -> str:
+    """The catalogue source a write counts as: import:<code> and review:<code> are that source;
+    console edits and life events are hand entry."""
+    kind, _, code = source.partition(":")
+    return code if kind in ("import", "review") and code else "console"
+
+
 @checked
 def log_change(cur, scope, entity, entity_id, field_code, old, new, source, batch_id, version):
+    """One change_log row; a field's provenance (who set it, from which source, when) follows."""
+    if not field_code.startswith("_"):
+        keys = {"entity": entity, "entity_id": entity_id, "field": field_code}
+        db.run(cur, "ledger/delete_field_provenance", **keys)
+        db.run(
+            cur,
+            "ledger/insert_field_provenance",
+            **keys,
+            source=provenance_source(source),
+            batch_id=batch_id,
+            username=scope.username,
+        )
     db.run(
         cur,
         "ledger/insert_change",
@@ -684,7 +716,13 @@ def changes_since(scope: Scope, entity: str, record_id: int, version: int, cur=N
 # ---------------------------------------------------------------- history
 
 
-FIELD_EVENTS = {"_created": "新建记录", "_status": "状态", "_tag": "标签", "_link": "关联"}
+FIELD_EVENTS = {
+    "_created": "新建记录",
+    "_status": "状态",
+    "_tag": "标签",
+    "_link": "关联",
+    "_review": "冲突审核",
+}
 
 
 def _readable(scope: Scope, entity: str, change: dict) -> dict:
@@ -702,6 +740,39 @@ def _readable(scope: Scope, entity: str, change: dict) -> dict:
         name = f["name"]
         old, new = display(scope, f, stored_old), display(scope, f, stored_new)
     return {**change, "field_name": name, "old": old, "new": new}
+
+
+def source_name(source: str | None) -> str:
+    """A change_log source as users read it: 台账编辑, 业务办理：迁入, 数据回流：公安户籍人口 …"""
+    from yibiaotong.events import EVENT_NAMES
+
+    kind, _, code = (source or "").partition(":")
+    if kind == "console":
+        return "台账编辑"
+    if kind == "event":
+        return f"业务办理：{EVENT_NAMES.get(code, code)}"
+    names = {r["code"]: r["name"] for r in db.fetch_dicts("importing/list_sources")}
+    label = {"import": "数据回流", "review": "冲突审核", "undo": "撤销回流"}.get(kind)
+    if label:
+        return f"{label}：{names.get(code, code)}"
+    return source or ""
+
+
+def provenance(scope: Scope, entity: str, record_id: int) -> dict[str, dict]:
+    """Who set each field of a record: source, batch, time, user (and who verified it)."""
+    get(scope, entity, record_id)  # refuses out-of-scope ids
+    rows = db.fetch_dicts("ledger/record_provenance", entity=entity, entity_id=int(record_id))
+    return {r["field"]: r for r in rows}
+
+
+def provenance_text(row: dict) -> str:
+    """One line beside a value: 来源 公安户籍人口 · 2026-11-20 10:32 · 批次 3f2a9c1e."""
+    parts = [f"来源：{row['source_name']}", f"{row['set_at']:%Y-%m-%d %H:%M}"]
+    if row.get("batch_id"):
+        parts.append(f"批次 {row['batch_id'][:8]}")
+    if row.get("verified_at"):
+        parts.append(f"核实于 {row['verified_at']:%Y-%m-%d} by {row['verified_by']}")
+    return " · ".join(parts)
 
 
 @checked

@@ -14,7 +14,7 @@ from typing import IO, Any
 import duckdb
 import pandas as pd
 
-from yibiaotong import audit, catalog, conditions, config, db, masking, tags
+from yibiaotong import audit, auth, catalog, conditions, config, db, masking, tags
 from yibiaotong.excel import Column as ExcelColumn
 from yibiaotong.excel import kind_of, write_xlsx
 from yibiaotong.permissions import checked
@@ -661,12 +661,8 @@ def export(
     except ValueError as exc:
         raise QueryError(str(exc)) from exc
     with db.transaction() as cur:
-        db.run(
-            cur,
-            "auth/insert_access_log",
-            username=scope.username,
-            action="tag_query_export",
-            detail=f"导出 {n} 行（{masked_note}）：{label}",
+        auth.log_access(
+            cur, scope.username, "tag_query_export", f"导出 {n} 行（{masked_note}）：{label}"
         )
     return n
 

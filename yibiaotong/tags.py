@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -12,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from yibiaotong import catalog, conditions, db
+from yibiaotong import auth, catalog, conditions, db
 from yibiaotong.conditions import Compiler, FieldRef, RuleError
 from yibiaotong.permissions import checked
 from yibiaotong.scope import AccessDenied, Scope
@@ -321,19 +320,6 @@ def refresh_rules(
     return counts
 
 
-def refresh_command(args: Any = None) -> int:
-    """`yibiaotong refresh-tags`: recompute every rule tag in one transaction, print the counts."""
-    started = time.perf_counter()
-    with db.transaction() as cur:
-        counts = refresh_rules(cur)
-        db.bump_data_version(cur)
-    print(
-        f"已重新计算 {len(counts)} 个规则标签，共 {sum(counts.values()):,} 条，"
-        f"用时 {time.perf_counter() - started:.1f} 秒"
-    )
-    return 0
-
-
 # ---------------------------------------------------------------------------------------------
 # Reading tags for the picker and for one record
 
@@ -530,13 +516,12 @@ def update_rule(scope: Scope, code: str, rule: Any) -> dict[str, int]:
             raise RuleError(f"“{name}”已停用")
         rule = validate_rule(entity, rule, cur)
         text = json.dumps(rule, ensure_ascii=False)
-        db.run(cur, "tags/update_rule", code=code, rule=text)
-        db.run(
+        db.run(cur, "tags/update_rule", code=code, rule=text, username=scope.username)
+        auth.log_access(
             cur,
-            "auth/insert_access_log",
-            username=scope.username,
-            action="tag_rule_edit",
-            detail=f"修改规则标签 {name}（{code}）：{old_rule} → {text}",
+            scope.username,
+            "tag_rule_edit",
+            f"修改规则标签 {name}（{code}）：{old_rule} → {text}",
         )
         counts = refresh_rules(cur, entity)
         db.bump_data_version(cur)

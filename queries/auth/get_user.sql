@@ -1,4 +1,4 @@
--- One user by username, with lock and session state.
+-- One user by username, with lock and session state (login, session checks, user management).
 -- params: $username varchar
 select
     username,
@@ -9,8 +9,8 @@ select
     department,
     clearance,
     active,
-    failed_logins,
     locked_until,
-    sessions_valid_after
+    sessions_valid_after,
+    must_change_password
 from app_user
 where username = $username

@@ -4,7 +4,8 @@ select
     logged_at,
     username,
     action,
-    detail
+    detail,
+    client_address
 from access_log
 where
     ($username is null or username = $username)

@@ -1,5 +1,5 @@
--- All users for the admin list, with their org unit's full name.
--- params: none
+-- Users in one org subtree for the admin list, with their failed logins since $since.
+-- params: $org_code varchar, $since timestamp
 select
     u.username,
     u.name,
@@ -9,9 +9,15 @@ select
     u.department,
     u.clearance,
     u.active,
-    u.failed_logins,
     u.locked_until,
-    u.updated_at
+    u.must_change_password,
+    u.updated_at,
+    (
+        select count(*)
+        from login_failure as f
+        where f.username = u.username and f.failed_at > $since
+    ) as recent_failures
 from app_user as u
 left join org_unit as o on o.code = u.org_code
+where starts_with(u.org_code, $org_code)
 order by u.role, u.org_code, u.username

@@ -1,8 +1,7 @@
--- Set the failure counter and lock deadline (null = unlocked).
--- params: $username varchar, $locked_until timestamp, $failed_logins integer
+-- Set or lift an admin lock (null = unlocked).
+-- params: $username varchar, $locked_until timestamp
 update app_user
 set
     locked_until = $locked_until,
-    failed_logins = $failed_logins,
     updated_at = current_timestamp
 where username = $username

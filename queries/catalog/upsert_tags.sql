@@ -1,4 +1,5 @@
--- Insert or update tags given as parallel lists; ids are kept by code, status is left to the admin.
+-- Insert or update tags given as parallel lists; ids are kept by code, status is left to the admin;
+-- the rule of an existing tag is left to catalog.load_catalog (it may have been edited here).
 -- params: $id integer[], $code varchar[], $name varchar[], $category varchar[], $parent_id integer[], $entity varchar[], $kind varchar[], $rule varchar[], $sensitivity varchar[], $description varchar[], $sort_order integer[]
 insert into tag (
     id,
@@ -9,6 +10,7 @@ insert into tag (
     entity,
     kind,
     rule,
+    catalog_rule,
     sensitivity,
     description,
     sort_order
@@ -22,6 +24,7 @@ select
     unnest($entity::varchar[]),
     unnest($kind::varchar[]),
     unnest($rule::varchar[])::json,
+    unnest($rule::varchar[])::json,
     unnest($sensitivity::varchar[]),
     unnest($description::varchar[]),
     unnest($sort_order::integer[])
@@ -31,7 +34,6 @@ on conflict (id) do update set
     parent_id = excluded.parent_id,
     entity = excluded.entity,
     kind = excluded.kind,
-    rule = excluded.rule,
     sensitivity = excluded.sensitivity,
     description = excluded.description,
     sort_order = excluded.sort_order

@@ -1,6 +1,7 @@
--- Ids of one page of residents found by a selective key (whole name through its index, ID or
--- phone tail). The key is looked up alone, so the name index or an in-scan comparison serves it;
--- scope and status apply to its few hits, and the order is read for those ids alone.
+-- Ids of one page of residents found by a selective key (a one-character name through the name
+-- index, or the ids of token hits to be put in another order). The key is looked up alone;
+-- scope and status apply to its few hits, and the order is read for those ids alone. Each row
+-- carries the number of matches.
 -- params: $org_code varchar, $status varchar, $limit integer, $offset integer
 with hits as materialized (
     select
@@ -11,7 +12,9 @@ with hits as materialized (
     where {key}
 )
 
-select r.id
+select
+    r.id,
+    count(*) over () as total
 from resident as r
 where r.id in (
     select hits.id

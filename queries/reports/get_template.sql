@@ -1,4 +1,5 @@
--- One template version (the highest when $version is null).
+-- One template version: the one in use (the highest not waiting as an offer) when $version is
+-- null.
 -- params: $code varchar, $version integer
 select
     code,
@@ -19,6 +20,6 @@ select
 from report_template
 where
     code = $code
-    and ($version::integer is null or version = $version)
+    and ($version::integer is null and offer is null or version = $version)
 order by version desc
 limit 1

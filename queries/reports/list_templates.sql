@@ -1,8 +1,10 @@
--- The current (highest) version of every template, with its department's name and run count.
+-- The version in use of every template (the highest not waiting as a catalogue offer), with its
+-- department's name and run count.
 -- params: none
 with latest as (
     select *
     from report_template
+    where offer is null
     qualify row_number() over (partition by code order by version desc) = 1
 ),
 

@@ -4,6 +4,8 @@ select
     code,
     version,
     definition,
-    source
+    source,
+    catalog_version,
+    offer
 from report_template
 order by code, version

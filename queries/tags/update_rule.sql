@@ -1,5 +1,8 @@
--- Store the edited structured rule of a rule tag.
--- params: $code varchar, $rule varchar
+-- Store the edited structured rule of a rule tag; the edit is marked so a catalogue load keeps it.
+-- params: $code varchar, $rule varchar, $username varchar
 update tag
-set rule = $rule::json
+set
+    rule = $rule::json,
+    rule_edited_by = $username,
+    rule_edited_at = current_timestamp
 where code = $code and kind = 'rule'

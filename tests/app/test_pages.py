@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from yibiaotong import auth, db
+from yibiaotong import auth, db, sessions
 from yibiaotong.config import ROOT
 from yibiaotong.ui.pages import ALL_ROLES, PAGES
 
@@ -17,21 +19,17 @@ DEMO_BY_ROLE = {
 }
 
 
-def logged_in_app(username: str) -> AppTest:
-    user = auth.get_user(username)
+def logged_in_app(username: str, login_at: float | None = None) -> AppTest:
+    """The app as a session that logged in as `username` (at `login_at`, default now)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = username
-    at.session_state["name"] = user["name"]
-    at.session_state["roles"] = [user["role"]]
-    at.session_state["logout"] = None
-    at.session_state["yb_verified"] = username
+    at.session_state["yb_session"] = sessions.Session(username, login_at or time.time())
     return at.run()
 
 
 def texts(at: AppTest) -> str:
     parts = [e.value for e in at.markdown] + [e.value for e in at.caption]
     parts += [e.value for e in at.error] + [e.value for e in at.info] + [e.value for e in at.title]
+    parts += [e.value for e in at.warning]
     return "\n".join(str(p) for p in parts)
 
 
@@ -88,13 +86,14 @@ def test_login_form_rejects_wrong_password_and_accepts_right(use_fixture_db):
     at.text_input[0].input("sw_hongmei")
     at.text_input[1].input("wrong-password-1")
     at.button[0].click().run()
-    assert not at.session_state["authentication_status"]
+    assert "yb_session" not in at.session_state
     assert "用户名或密码错误" in texts(at)
+    assert not at.title
 
     at.text_input[0].input("sw_hongmei")
     at.text_input[1].input("Demo@2026")
     at.button[0].click().run()
-    assert at.session_state["authentication_status"]
+    assert at.session_state["yb_session"].username == "sw_hongmei"
     assert [t.value for t in at.title] == ["首页"]
 
 
@@ -124,16 +123,10 @@ def test_home_shows_user_org_and_scope_counts(use_fixture_db):
     assert shown == expected
 
 
-def test_deactivated_session_is_ended(use_fixture_db):
-    """A user whose scope can no longer be built (unknown user) is sent back to the login."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = "nobody"
-    at.session_state["name"] = "x"
-    at.session_state["roles"] = ["district_admin"]
-    at.session_state["logout"] = None
-    at.session_state["yb_verified"] = "nobody"
-    at.run()
+def test_session_of_unknown_user_is_ended(use_fixture_db):
+    """A session whose account no longer exists is sent back to the login."""
+    at = logged_in_app("nobody")
     assert not at.exception
     assert not at.title
     assert "账户已停用" in texts(at)
+    assert [t.label for t in at.text_input] == ["用户名", "密码"]

@@ -230,3 +230,13 @@ def test_rules_tab_shows_the_stored_rule_and_saving_it_tags_the_right_people(own
             "select count(*) from entity_tag where tag_id = (select id from tag where code = 'elderly_80')"
         ).fetchone()[0]
     assert tagged == aged > 0
+
+
+def test_a_missing_phone_is_shown_blank(own_db):
+    """Streamlit paints "None" into every missing cell unless the table says otherwise: the list
+    of a community with residents without a phone must say blank."""
+    at = open_page("sw_tianxian")
+    table = at.dataframe[0]
+    phones = table.value["联系电话"]
+    assert phones.isna().any(), "the first page should hold someone without a phone"
+    assert table.proto.HasField("placeholder") and table.proto.placeholder == ""

@@ -38,10 +38,15 @@ def _free_port() -> int:
 
 
 class Server:
+    """The console as `make run` starts it (serve.py: pages + the process owning the database)."""
+
     def __init__(self, db_template: Path, workdir: Path, extra_env: dict | None = None):
         db_file = workdir / "console.duckdb"
-        shutil.copy(db_template, db_file)
-        shutil.copy(db_template.with_suffix(".cookie_key"), db_file.with_suffix(".cookie_key"))
+        if not db_file.exists():
+            shutil.copy(db_template, db_file)
+            shutil.copy(db_template.with_suffix(".cookie_key"), db_file.with_suffix(".cookie_key"))
+        self.db_file = db_file
+        self.env = {**os.environ, "YIBIAOTONG_DB": str(db_file)}
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -50,14 +55,14 @@ class Server:
             "YIBIAOTONG_LOGIN_LOCK_SECONDS": str(LOCK_SECONDS),
             **(extra_env or {}),
         }
-        self.log = open(workdir / "server.log", "w")  # noqa: SIM115
+        self.log = open(workdir / "server.log", "a")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "streamlit",
                 "run",
-                "app.py",
+                "serve.py",
                 "--server.headless=true",
                 "--server.address=127.0.0.1",
                 f"--server.port={self.port}",
@@ -104,10 +109,9 @@ def open_app(page: Page, url: str) -> None:
 
 
 def login(page: Page, username: str, password: str, ok: bool = True) -> None:
-    """Log in through the form. A successful login sets the re-login cookie about a second later
-    through a component that reruns the app: wait for that too, or a click made meanwhile is lost."""
+    """Log in through the form (one click: the login run itself lands on 首页)."""
     page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
+    page.get_by_label("密码", exact=True).fill(password)
     page.get_by_role("button", name="登录").click()
     wait_for_app(page)
     if ok:
@@ -118,7 +122,7 @@ def login(page: Page, username: str, password: str, ok: bool = True) -> None:
 
 
 def auth_cookie(context, timeout: float = 15) -> dict:
-    """The re-login cookie arrives about a second after the login run; poll for it."""
+    """The re-login cookie, written by a script as the login run's page arrives; poll for it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for c in context.cookies():
@@ -137,3 +141,22 @@ def shot(page: Page, name: str) -> Path:
 
 def no_horizontal_scroll(page: Page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def kill(server: Server) -> None:
+    """kill -9: no shutdown handler runs, as when the machine loses power or the OOM killer acts."""
+    server.proc.kill()
+    server.proc.wait(10)
+    server.log.close()
+
+
+def cli(server: Server, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    """Run `yibiaotong …` against the server's database, as an operator would in a shell."""
+    return subprocess.run(
+        [sys.executable, "-m", "yibiaotong", *args],
+        cwd=ROOT,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

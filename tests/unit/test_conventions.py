@@ -138,6 +138,14 @@ def unused_queries(queries_dir: Path, package: Path) -> list[str]:
 
 UNUSED = set(unused_queries(QUERIES_DIR, ROOT / "yibiaotong"))
 SQL_WORDS = re.compile(r"\b(select|insert|update|delete|create|drop)\s+[\w*(]", re.IGNORECASE)
+# Slots of the import engine's statements (whitelisted tables and columns at run time).
+IMPORT_SLOTS = {
+    "entity_table": "resident",
+    "key_column": "id_number",
+    "column": "name",
+    "stage_table": "import_row",
+    "extra_table": "field_provenance",
+}
 SAMPLE = {
     "varchar": "330102",
     "integer": 1,
@@ -149,6 +157,9 @@ SAMPLE = {
     "timestamp": None,
     "json": "{}",
 }
+
+# Parameters whose value names a table (query_table($table)) need a real one.
+SAMPLE_BY_NAME = {"table": "app_setting"}
 
 
 def test_every_page_file_is_registered_and_every_registered_page_exists():
@@ -355,7 +366,8 @@ def _sample_params(query: db.Query, text: str) -> dict:
         words = part.split()
         if len(words) >= 2 and words[0].startswith("$"):
             kind = words[1].lower()
-            params[words[0][1:]] = [] if kind.endswith("[]") else SAMPLE.get(kind)
+            name = words[0][1:]
+            params[name] = [] if kind.endswith("[]") else SAMPLE_BY_NAME.get(name, SAMPLE.get(kind))
     assert set(params) == set(query.params)
     return params
 
@@ -370,6 +382,8 @@ def test_query_runs_on_fixture_database(use_fixture_db, path):
     sql = query.sql.replace("{order_by}", "id")
     for slot in ("{match}", "{key}", "{scope}"):
         sql = sql.replace(slot, "true")
+    for slot, fragment in IMPORT_SLOTS.items():
+        sql = sql.replace("{" + slot + "}", fragment)
     with db.write_lock, db.cursor() as cur:
         cur.execute("begin transaction")
         try:

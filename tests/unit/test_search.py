@@ -206,6 +206,26 @@ def test_tokens_follow_saves_and_life_events_exactly(worker):
     name = ledger.get(worker, "resident", other)["name"]
     assert other not in all_ids(worker, name)
     assert other in all_ids(worker, name, status="moved_out")
+    household = (
+        rows_of("select household_id from resident where id = $r", {"r": other})[0][0]
+        or rows_of(
+            "select id from household where starts_with(grid_code, $o) and status = 'active' limit 1",
+            {"o": worker.org_code},
+        )[0][0]
+    )
+    newcomer = events.move_in(
+        worker,
+        {
+            "resident_name": "楼苑村",
+            "resident_sex": "1",
+            "resident_birth_date": "1990-03-04",
+            "resident_phone": "13905719876",
+        },
+        "10",
+        household_id=household,
+    )
+    assert all_ids(worker, "楼苑村") == [newcomer]
+    assert newcomer in all_ids(worker, "9876") and newcomer in all_ids(worker, "13905719876")
     # After all these writes the tokens are exactly what a full rebuild gives.
     kept = token_rows()
     with db.transaction() as cur:
@@ -225,9 +245,10 @@ def test_migration_builds_tokens_for_an_existing_database(tmp_path, monkeypatch)
                 "create table schema_version (version integer primary key, name varchar "
                 "not null, applied_at timestamp not null default current_timestamp)"
             )
+            # Every migration but the token table's: the catalogue loader is today's code.
             for file in db.migrations():
-                if int(file.name[:4]) >= 160:
-                    break
+                if int(file.name[:4]) == 160:
+                    continue
                 cur.execute(file.read_text(encoding="utf-8"))
                 cur.execute(
                     "insert into schema_version (version, name) values ($v, $n)",

@@ -28,7 +28,7 @@ def bench_dir() -> Path:
     return Path(os.environ.get("YIBIAOTONG_BENCH_DIR", config.ROOT / "data" / "bench"))
 
 
-AREAS = ("ledger", "tags", "dashboard", "reports", "mapping")
+AREAS = ("ledger", "tags", "dashboard", "reports", "mapping", "importing")
 
 
 @dataclass
@@ -144,7 +144,7 @@ def _ratio(result: dict, key: str) -> str:
 
 def _print(report: dict) -> None:
     print(f"一表通 bench — {report['residents']:,} residents — {report['machine']}")
-    header = f"{'name':<24}{'p50 ms':>10}{'p95 ms':>10}{'budget':>10}{'sqlite×':>9}{'pandas×':>9}"
+    header = f"{'name':<24}{'p50 ms':>10}{'p95 ms':>10}{'budget':>10}{'raw ms':>9}{'sqlite×':>9}{'pandas×':>9}"
     print(header + "  note")
     for name, r in report["results"].items():
         cells = [r.get("p50_ms", "-"), r.get("p95_ms", "-"), r.get("budget_ms", "-")]
@@ -152,5 +152,6 @@ def _print(report: dict) -> None:
         print(
             f"{name:<24}"
             + "".join(f"{c:>10}" for c in cells)
+            + f"{r.get('raw_ms', '-'):>9}"
             + f"{_ratio(r, 'sqlite_ms'):>9}{_ratio(r, 'pandas_ms'):>9}  {rss}{r.get('note', '')}"
         )

@@ -1,4 +1,5 @@
-"""Ledger search benchmark: first page + count by name, pinyin initials and ID fragment."""
+"""Ledger search benchmark: first page + count by every route, beside the bare DuckDB query that
+returns the same rows (raw_ms) and a SQLite / pandas baseline."""
 
 from __future__ import annotations
 
@@ -21,15 +22,117 @@ SQLITE_COUNT = "select count(*) from ledger_resident where " + _WHERE
 SQLITE_PAGE = "select * from ledger_resident where " + _WHERE + " order by id limit 50"
 
 
+# The bare DuckDB statements that return what ledger.search returns for each route (the count and
+# the shown columns of the first page), written by hand against the same tables and tokens: our
+# layers (routing, two-step paging, masking, pandas) cost the difference.
+_RAW_SHOWN = (
+    "select r.id, r.name, r.sex, r.birth_date, r.id_number, r.phone, r.residence_type, "
+    "r.current_address, g.full_name as org_name, r.status, r.version "
+    "from resident as r left join org_unit as g on g.code = r.grid_code "
+)
+_RAW_SCOPE = "starts_with(r.grid_code, $org) and r.status = 'active'"
+_RAW_TOKEN = (
+    "from resident_search_token as t where t.kind = $kind and t.token >= $low "
+    "and t.token < $low || chr(1114111) and starts_with(t.grid_code, $org) and t.status = 'active'"
+)
+RAW_ROUTES = {
+    "name": (
+        f"select count(*) from resident as r where r.name = $term and {_RAW_SCOPE}",
+        f"{_RAW_SHOWN} where r.name = $term and {_RAW_SCOPE} order by r.id limit 50",
+    ),
+    "initials": (
+        f"select count(*) from (select 1 from resident as r where {_RAW_SCOPE} "
+        "and starts_with(r.name_initials, $term) limit 1000)",
+        f"{_RAW_SHOWN} where {_RAW_SCOPE} and starts_with(r.name_initials, $term) "
+        "order by r.id limit 50",
+    ),
+    "address": (
+        f"select count(*) from (select 1 from resident as r where {_RAW_SCOPE} "
+        "and contains(r.current_address, $term) limit 1000)",
+        f"{_RAW_SHOWN} where {_RAW_SCOPE} and contains(r.current_address, $term) "
+        "order by r.id limit 50",
+    ),
+    "token": (
+        f"select count(*) {_RAW_TOKEN}",
+        f"{_RAW_SHOWN} where r.id in (select t.resident_id {_RAW_TOKEN} "
+        "order by t.resident_id limit 50) order by r.id",
+    ),
+}
+
+
+def _raw(kind: str, term: str, org: str):
+    """The bare statements of one route, and their parameters."""
+    tokens = {
+        "given_name": ("name", term),
+        "id_tail6": ("id_number", term[::-1]),
+        "id_whole": ("id_number", term[::-1]),
+        "phone_tail4": ("phone", term[::-1]),
+    }
+    if kind in tokens:
+        token_kind, low = tokens[kind]
+        return RAW_ROUTES["token"], {"kind": token_kind, "low": low, "org": org}
+    route = {"initials": "initials", "community": "initials", "address": "address"}.get(
+        kind, "name"
+    )
+    return RAW_ROUTES[route], {"term": term, "org": org}
+
+
+def raw_timing(kind: str, term: str, scope: Scope, ours: tuple) -> dict:
+    """p50 of the bare statements, after checking they return what ledger.search returned."""
+    (count_sql, page_sql), params = _raw(kind, term, scope.org_code)
+
+    def run():
+        with db.cursor() as cur:
+            total = cur.execute(count_sql, params).fetchone()[0]
+            return total, cur.execute(page_sql, params).df()
+
+    total, rows = run()
+    frame, our_total = ours
+    if total != our_total or list(rows["id"]) != list(frame["id"]):
+        raise AssertionError(f"ledger_search_{kind}: bare query differs ({total} vs {our_total})")
+    return timed(run)
+
+
+def _token_refresh(ctx: Context) -> dict:
+    """What every ledger write batch adds for search: rebuilding the tokens of the residents it
+    touched (100 spread over the district; one saved record)."""
+    step = max(1, ctx.residents // 100)
+    with db.cursor() as cur:
+        ids = [
+            r[0]
+            for r in cur.execute(
+                "select id from resident where id % $step = 0 limit 100", {"step": step}
+            ).fetchall()
+        ]
+
+    def refresh(batch):
+        with db.transaction() as cur:
+            ledger.refresh_search_tokens(cur, batch)
+
+    batch = timed(lambda: refresh(ids), repeat=7, warmup=1)
+    one = timed(lambda: refresh(ids[:1]), repeat=9, warmup=1)
+    return {
+        **batch,
+        "one_record_p50_ms": one["p50_ms"],
+        "note": f"tokens of {len(ids)} residents of a write batch; one saved record: "
+        f"{one['p50_ms']} ms",
+    }
+
+
 def _samples() -> dict[str, str]:
     """Search terms as people type them, taken from the data itself so every one finds people:
-    a whole name, a given name, pinyin initials, 身份证后六位, a whole ID, 手机后四位."""
+    a whole name, a given name, pinyin initials, 身份证后六位, a whole ID, 手机后四位, a name with
+    楼 (a surname that looks like an address), a piece of an address."""
     with db.cursor() as cur:
-        name, initials, id_number, phone = cur.execute(
-            "select name, name_initials, id_number, phone from resident "
+        name, initials, id_number, phone, address = cur.execute(
+            "select name, name_initials, id_number, phone, current_address from resident "
             "where id_type = '01' and length(name) = 3 and phone is not null "
-            "order by id limit 1 offset 4444444"
+            "and current_address is not null order by id limit 1 offset 4444444"
         ).fetchone()
+        lou = cur.execute(
+            "select name from resident where name like '楼%' and length(name) = 3 "
+            "order by id limit 1 offset 20000"
+        ).fetchone()[0]
     return {
         "name": name,
         "given_name": name[1:],
@@ -37,6 +140,8 @@ def _samples() -> dict[str, str]:
         "id_tail6": id_number[-6:],
         "id_whole": id_number,
         "phone_tail4": phone[-4:],
+        "surname_lou": lou,
+        "address": address.split("号")[0][-6:],
     }
 
 
@@ -49,17 +154,24 @@ def run(ctx: Context) -> dict:
     local = Scope("bench", "social_worker", community, clearance=True)
     terms = _samples()
     results = {}
-    for kind, term in terms.items():
+    searches = {kind: (district, term) for kind, term in terms.items()}
+    searches["community"] = (local, terms["initials"][:2])
+    for kind, (scope, term) in searches.items():
+        ours = timed(lambda s=scope, t=term: ledger.search(s, "resident", t))
+        raw = raw_timing(kind, term, scope, ledger.search(scope, "resident", term))
+        where = (
+            "one community's scope"
+            if kind == "community"
+            else f"district scope ({ctx.residents:,})"
+        )
         results[f"ledger_search_{kind}"] = {
-            **timed(lambda t=term: ledger.search(district, "resident", t)),
+            **ours,
+            "raw_ms": raw["p50_ms"],
             "budget_ms": BUDGET_MS,
-            "note": f"district scope ({ctx.residents:,}), term {term!r}",
+            "note": f"{where}, term {term!r}; bare DuckDB {raw['p50_ms']} ms",
         }
-    results["ledger_search_community"] = {
-        **timed(lambda: ledger.search(local, "resident", terms["initials"][:2])),
-        "budget_ms": BUDGET_MS,
-        "note": "one community's scope, initials prefix",
-    }
+
+    results["search_tokens_refresh"] = _token_refresh(ctx)
 
     # Baselines: the same name search (count + first page by id) on SQLite and pandas.
     con = ctx.sqlite(SQLITE_TABLES)

@@ -49,7 +49,14 @@ def _definition_json(defn: Mapping[str, Any]) -> str:
     return json.dumps(defn, ensure_ascii=False, sort_keys=True)
 
 
-def _insert_version(cur, defn: Mapping[str, Any], source: str, created_by: str) -> None:
+def insert_version(
+    cur,
+    defn: Mapping[str, Any],
+    source: str,
+    created_by: str,
+    catalog_version: int | None = None,
+    offer: str | None = None,
+) -> None:
     db.run(
         cur,
         "reports/insert_template",
@@ -67,19 +74,38 @@ def _insert_version(cur, defn: Mapping[str, Any], source: str, created_by: str) 
         definition=_definition_json(defn),
         source=source,
         created_by=created_by,
+        catalog_version=catalog_version,
+        offer=offer,
     )
 
 
+def _content(defn: Mapping[str, Any]) -> str:
+    """A definition without its version number (a catalogue version may be stored under another)."""
+    return _definition_json({k: v for k, v in defn.items() if k != "version"})
+
+
 def load_reports(cur: duckdb.DuckDBPyConnection, directory: Path | str | None = None) -> int:
-    """Validate data/catalog/reports/*.yaml and store versions not stored yet; run it inside the
-    caller's transaction, after catalog.load_catalog. Idempotent. A stored version is never
-    changed: a file whose content differs from its stored version must raise its version.
-    Returns the number of templates in the files."""
+    """Validate data/catalog/reports/*.yaml and store catalogue versions not stored yet; run it
+    inside the caller's transaction, after catalog.load_catalog. Idempotent, and it changes
+    nothing made in the console: a stored version is never changed; a new catalogue version of
+    a template whose version in use was made in the template editor is stored as an offer
+    ('pending') for the admin instead of being put in use, under the next free number if the
+    editor took the file's. A file whose content differs from the catalogue version it names
+    must raise its version. Returns the number of templates in the files."""
     std = standard(cur)
-    stored = {
-        (code, version): (json.loads(d) if isinstance(d, str) else d, source)
-        for code, version, d, source in db.run(cur, "reports/template_versions").fetchall()
-    }
+    stored: dict[str, list[dict[str, Any]]] = {}
+    for code, version, d, source, catalog_version, offer in db.run(
+        cur, "reports/template_versions"
+    ).fetchall():
+        stored.setdefault(code, []).append(
+            {
+                "version": version,
+                "definition": json.loads(d) if isinstance(d, str) else d,
+                "source": source,
+                "catalog_version": catalog_version,
+                "offer": offer,
+            }
+        )
     seen: set[str] = set()
     for file, data in read_files(directory):
         entry = data.get("code", "?") if isinstance(data, Mapping) else "?"
@@ -90,19 +116,34 @@ def load_reports(cur: duckdb.DuckDBPyConnection, directory: Path | str | None = 
         if defn["code"] in seen:
             raise catalog.CatalogError(f"reports/{file}", defn["code"], "duplicate template code")
         seen.add(defn["code"])
-        key = (defn["code"], defn["version"])
-        if key in stored:
-            old, source = stored[key]
-            if _definition_json(old) != _definition_json(defn):
-                who = "the template editor" if source == "editor" else "an earlier file"
+        versions = stored.get(defn["code"], [])
+        from_file = defn["version"]
+        same = [v for v in versions if v["catalog_version"] == from_file]
+        if same:
+            if _content(same[0]["definition"]) != _content(defn):
                 raise catalog.CatalogError(
                     f"reports/{file}",
                     defn["code"],
-                    f"version {defn['version']} is already stored with other content (by {who}); "
-                    "raise `version` above the highest stored one",
+                    f"version {from_file} is already stored with other content (by an earlier "
+                    "file); raise `version` above the highest stored one",
                 )
             continue
-        _insert_version(cur, defn, "catalog", "catalog")
+        if any((v["catalog_version"] or 0) > from_file for v in versions):
+            continue  # an older file than one already loaded
+        in_use = max(
+            (v for v in versions if v["offer"] is None), key=lambda v: v["version"], default=None
+        )
+        numbers = {v["version"] for v in versions}
+        number = from_file if from_file not in numbers else max(numbers) + 1
+        offer = "pending" if in_use is not None and in_use["source"] == "editor" else None
+        insert_version(
+            cur,
+            {**defn, "version": number},
+            "catalog",
+            "catalog",
+            catalog_version=from_file,
+            offer=offer,
+        )
     return len(seen)
 
 
@@ -219,18 +260,17 @@ def departments_with_templates(scope: Scope) -> dict[str, str]:
 def save_version(scope: Scope, data: Mapping[str, Any]) -> dict[str, Any]:
     """Store an edited (or new) template as its next version; district admins only.
 
-    The new version number is one above the highest stored; runs made with older versions keep
-    pointing at them. Returns the stored definition.
+    The new version number is one above the highest stored (catalogue offers included); runs
+    made with older versions keep pointing at them. Returns the stored definition.
     """
     data = dict(data)
     code = data.get("code")
     if not isinstance(code, str) or not _CODE_RE.match(code):
         _fail("模板编码应为 2–48 位小写字母、数字或下划线，以字母开头")
     with db.transaction() as cur:
-        current = db.run(cur, "reports/get_template", code=code, version=None).fetchone()
-        data["version"] = (current[1] if current else 0) + 1
+        data["version"] = db.run(cur, "reports/next_version", code=code).fetchone()[0]
         defn = check_definition(data)
-        _insert_version(cur, defn, "editor", scope.username)
+        insert_version(cur, defn, "editor", scope.username)
         auth.log_access(
             cur,
             scope.username,

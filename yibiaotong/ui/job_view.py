@@ -59,7 +59,8 @@ def _render(scope: Scope, row: dict, key: str) -> None:
         f"{row['created_at']:%m-%d %H:%M} · {literal(row['owner'])}"
     )
     if state in ("queued", "running"):
-        st.progress(row["progress"], text=literal(row["step"]) or "排队中，等待前面的任务完成…")
+        waiting = "排队中，等待前面的任务完成…" if state == "queued" else "正在开始…"
+        st.progress(row["progress"], text=literal(row["step"]) or waiting)
         if st.button("取消任务", key=f"{key}_cancel", icon=":material/cancel:"):
             try:
                 jobs.cancel(scope, row["id"])
@@ -152,11 +153,9 @@ def job_list(scope: Scope) -> None:
         _table(current)
 
     table()
+    # No state in the label: it changes while the page stays, the panel below shows it live.
     labels = {
-        r[
-            "id"
-        ]: f"{r['title']} · {r['state_name']} · {r['created_at']:%m-%d %H:%M:%S} · {r['owner']}"
-        for r in rows
+        r["id"]: f"{r['title']} · {r['created_at']:%m-%d %H:%M:%S} · {r['owner']}" for r in rows
     }
     chosen = st.selectbox("查看任务", list(labels), format_func=labels.get, key="jobs_pick")
     if chosen:

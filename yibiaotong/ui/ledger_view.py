@@ -7,7 +7,7 @@ from datetime import date
 
 import streamlit as st
 
-from yibiaotong import catalog, ledger
+from yibiaotong import catalog, ledger, masking
 from yibiaotong.scope import AccessDenied, Scope
 from yibiaotong.ui import event_forms
 from yibiaotong.ui.markdown import literal
@@ -187,6 +187,7 @@ def edit_form(scope: Scope, entity: str, rec: dict) -> None:
     """Edit → validate → confirm dialog → save → toast."""
     fields = ledger.editable_fields(entity)
     prefix = f"ledger_f_{entity}_{rec['id']}_{rec['version']}"
+    sources = ledger.provenance(scope, entity, rec["id"])
     with st.form(f"{prefix}_form", border=False):
         entered = {}
         cols = st.columns(2)
@@ -195,12 +196,23 @@ def edit_form(scope: Scope, entity: str, rec: dict) -> None:
                 entered[f["code"]] = _widget(
                     scope, f, ledger.value_of(rec, f), f"{prefix}_{f['code']}"
                 )
+                if f["code"] in sources:  # where the value came from, beside it
+                    st.caption(ledger.provenance_text(sources[f["code"]]))
         submitted = st.form_submit_button("保存修改", type="primary", icon=":material/save:")
     readonly = [f for f in ledger.fields(entity) if f["column_name"] in ledger.EVENT_ONLY_COLUMNS]
     with st.expander("关联与业务字段（通过业务办理修改）"):
         for f in readonly:
             shown = ledger.display(scope, f, ledger.value_of(rec, f)) or "—"
             st.markdown(f"**{literal(f['name'])}**：{literal(shown)}")
+    codes = {f["code"] for f in ledger.fields(entity)}
+    kept = {k: v for k, v in (rec.get("attrs") or {}).items() if k not in codes}
+    if kept:  # columns a 数据回流 file brought that the field standard does not have
+        with st.expander("回流附加信息"):
+            for key, value in kept.items():
+                shown = value if scope.clearance else masking.mask_value("text", value)
+                st.text(f"{key}：{shown}")
+                if f"attr:{key}" in sources:
+                    st.caption(literal(ledger.provenance_text(sources[f"attr:{key}"])))
     if submitted:
         _stage_edit(scope, entity, rec, fields, entered)
     pending = st.session_state.get("ledger_pending")
@@ -327,7 +339,8 @@ def history_panel(scope: Scope, entity: str, rec: dict) -> None:
                 "字段": r["field_name"],
                 "原值": r["old"],
                 "新值": r["new"],
-                "来源": r["source"],
+                "来源": ledger.source_name(r["source"]),
+                "批次": (r["batch_id"] or "")[:8],
             }
             for r in rows
         ],

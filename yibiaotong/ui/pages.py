@@ -15,11 +15,21 @@ class PageSpec:
     section: str
     roles: tuple[str, ...]
     summary: str  # one line for the home page: what the user can do here
+    in_menu: bool = True  # False: reached from elsewhere (修改密码 sits under the user's name)
 
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "home", "首页", ":material/home:", "工作台", ALL_ROLES, "查看本人账号、辖区和可用功能"
+    ),
+    PageSpec(
+        "account",
+        "修改密码",
+        ":material/password:",
+        "工作台",
+        ALL_ROLES,
+        "修改本人登录密码；修改后您在其他设备上的登录全部结束",
+        in_menu=False,
     ),
     PageSpec(
         "ledger",
@@ -62,6 +72,14 @@ PAGES: tuple[PageSpec, ...] = (
         "查看辖区人口、房屋、商铺、网格统计",
     ),
     PageSpec(
+        "data_import",
+        "数据回流",
+        ":material/cloud_upload:",
+        "业务",
+        ("district_admin", "dept_staff"),
+        "导入部门回流数据：字段对应、清洗、预览、写入、冲突审核、撤销",
+    ),
+    PageSpec(
         "standards",
         "字段与标签标准",
         ":material/menu_book:",
@@ -86,12 +104,20 @@ PAGES: tuple[PageSpec, ...] = (
         "查看批量报表、备份等后台任务的进度，下载结果文件",
     ),
     PageSpec(
+        "health",
+        "系统状态",
+        ":material/monitor_heart:",
+        "系统",
+        ("district_admin",),
+        "数据库大小与增长、备份及校验、后台任务、内存、参考目录新版本",
+    ),
+    PageSpec(
         "users",
         "用户管理",
         ":material/manage_accounts:",
         "系统",
         ("district_admin",),
-        "管理账号、角色、辖区，解锁被锁定的账户",
+        "新增账号，修改角色、辖区、部门和敏感信息权限，重置密码，锁定、停用账户",
     ),
     PageSpec(
         "change_log",
