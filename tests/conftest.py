@@ -49,6 +49,18 @@ def empty_db(tmp_path, monkeypatch) -> Path:
     db.close_all()
 
 
+def copy_of(fixture_db: Path, folder: Path, name: str) -> Path:
+    """A copy of the fixture district (and its cookie key) in `folder`, checkpointed first."""
+    os.environ["YIBIAOTONG_DB"] = str(fixture_db)
+    with db.cursor() as cur:
+        cur.execute("checkpoint")
+    db.close_all()
+    copy = folder / name
+    shutil.copy(fixture_db, copy)
+    shutil.copy(fixture_db.with_suffix(".cookie_key"), copy.with_suffix(".cookie_key"))
+    return copy
+
+
 @pytest.fixture(scope="session")
 def private_district(fixture_db, tmp_path_factory):
     """private_district(name): a block in which the process uses its own copy of the fixture
@@ -57,13 +69,7 @@ def private_district(fixture_db, tmp_path_factory):
     @contextmanager
     def copy_of_fixture(name: str) -> Iterator[Path]:
         with pytest.MonkeyPatch.context() as mp:
-            os.environ["YIBIAOTONG_DB"] = str(fixture_db)
-            with db.cursor() as cur:
-                cur.execute("checkpoint")
-            db.close_all()
-            copy = tmp_path_factory.mktemp(name) / f"{name}.duckdb"
-            shutil.copy(fixture_db, copy)
-            shutil.copy(fixture_db.with_suffix(".cookie_key"), copy.with_suffix(".cookie_key"))
+            copy = copy_of(fixture_db, tmp_path_factory.mktemp(name), f"{name}.duckdb")
             mp.setenv("YIBIAOTONG_DB", str(copy))
             yield copy
             db.close_all()
@@ -72,7 +78,18 @@ def private_district(fixture_db, tmp_path_factory):
 
 
 @pytest.fixture
-def writable_db(private_district) -> Path:
+def writable_db(fixture_db, tmp_path, monkeypatch) -> Path:
     """A private copy of the fixture district for tests that write."""
-    with private_district("writable") as copy:
-        yield copy
+    copy = copy_of(fixture_db, tmp_path, "writable.duckdb")
+    monkeypatch.setenv("YIBIAOTONG_DB", str(copy))
+    yield copy
+    db.close_all()
+
+
+@pytest.fixture(scope="module")
+def module_db(fixture_db, tmp_path_factory) -> Path:
+    """One copy of the fixture district per test module: what its tests write stays there."""
+    path = copy_of(fixture_db, tmp_path_factory.mktemp("module"), "module.duckdb")
+    yield path
+    db.close_all()
+    os.environ["YIBIAOTONG_DB"] = str(fixture_db)

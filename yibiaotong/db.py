@@ -243,14 +243,16 @@ def migrate(path: Path | str | None = None) -> list[str]:
     return applied
 
 
-def run_ids(cur: duckdb.DuckDBPyConnection, name: str, ids: Iterable[Any], /) -> list[dict]:
+def run_ids(
+    cur: duckdb.DuckDBPyConnection, name: str, ids: Iterable[Any], /, **params: Any
+) -> list[dict]:
     """Rows of a by-ids query as dicts: ids deduplicated, sorted, None dropped. A query that
     also declares $lo / $hi gets the ids' bounds, so zone maps skip other row groups."""
     ids = sorted({i for i in ids if i is not None})
     if not ids:
         return []
     bounds = {"lo": ids[0], "hi": ids[-1]} if {"lo", "hi"} <= query(name).params else {}
-    rel = run(cur, name, ids=ids, **bounds)
+    rel = run(cur, name, ids=ids, **bounds, **params)
     cols = [d[0] for d in rel.description]
     return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
 

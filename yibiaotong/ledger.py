@@ -758,6 +758,7 @@ def source_name(source: str | None) -> str:
     return source or ""
 
 
+@checked
 def provenance(scope: Scope, entity: str, record_id: int) -> dict[str, dict]:
     """Who set each field of a record: source, batch, time, user (and who verified it)."""
     get(scope, entity, record_id)  # refuses out-of-scope ids

@@ -55,6 +55,15 @@ def _check_entity(entity: str) -> None:
         raise RuleError(f"未知的对象类型：{entity!r}")
 
 
+def _field_defs(entity: str, cur: duckdb.DuckDBPyConnection | None) -> list[dict[str, Any]]:
+    """The entity's active field definitions, on `cur` while the catalogue is being loaded."""
+    if cur is None:
+        return catalog.field_defs(entity)
+    rel = db.run(cur, "catalog/field_defs", entity=entity)
+    cols = [d[0] for d in rel.description]
+    return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
+
+
 def field_refs(entity: str, cur: duckdb.DuckDBPyConnection | None = None) -> dict[str, FieldRef]:
     """The whitelist of one entity: typed columns of the field standard plus derived values.
 
@@ -62,12 +71,7 @@ def field_refs(entity: str, cur: duckdb.DuckDBPyConnection | None = None) -> dic
     and query specs (which may name codes) resolve through the same table.
     """
     _check_entity(entity)
-    if cur is None:
-        defs = catalog.field_defs(entity)
-    else:
-        rel = db.run(cur, "catalog/field_defs", entity=entity)
-        cols = [d[0] for d in rel.description]
-        defs = [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
+    defs = _field_defs(entity, cur)
     refs: dict[str, FieldRef] = {}
     for f in defs:
         column = f["column_name"]
@@ -91,6 +95,25 @@ def field_refs(entity: str, cur: duckdb.DuckDBPyConnection | None = None) -> dic
     # Record status is no field of the standard, but a rule may test it (catalog.check_rule).
     refs["status"] = FieldRef("status", None, "记录状态", entity, "text", column="status")
     return refs
+
+
+def attr_refs(entity: str, cur: duckdb.DuckDBPyConnection | None = None) -> dict[str, FieldRef]:
+    """Fields of the standard kept in the entity's JSON `attrs` (added later, no column): a
+    report may show them; rules and query conditions cannot test them."""
+    _check_entity(entity)
+    return {
+        f["code"]: FieldRef(
+            key=f["code"],
+            code=f["code"],
+            label=f["name"],
+            entity=entity,
+            data_type=f["data_type"],
+            code_list=f["code_list"],
+            sensitivity=f["sensitivity"],
+        )
+        for f in _field_defs(entity, cur)
+        if not f["column_name"]
+    }
 
 
 def reference(entity: str) -> tuple[dict[str, FieldRef], dict[str, dict[str, str]]]:

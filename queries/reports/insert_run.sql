@@ -1,5 +1,21 @@
--- Log one generated report (id allocated under the write lock); returns the new id.
--- params: $username varchar, $template_code varchar, $template_version integer, $org_code varchar, $rows bigint, $seconds double, $file_hash varchar, $minutes_saved integer, $masked boolean, $batch_id varchar
+-- Log one generated report (id allocated under the write lock). It books the template's manual
+-- minutes only when no earlier run of the template for the org unit and period did.
+-- params: $username varchar, $template_code varchar, $template_version integer, $org_code varchar, $rows bigint, $seconds double, $file_hash varchar, $minutes_saved integer, $masked boolean, $batch_id varchar, $frequency varchar
+with
+    this as (
+        select report_period($frequency, current_date) as period
+    ),
+
+    seen as (
+        select count(*) > 0 as done
+        from report_run as r
+        where
+            r.template_code = $template_code
+            and r.org_code = $org_code
+            and r.counted
+            and r.period = (select this.period from this)
+    )
+
 insert into report_run (
     id,
     username,
@@ -11,10 +27,12 @@ insert into report_run (
     file_hash,
     minutes_saved,
     masked,
-    batch_id
+    batch_id,
+    period,
+    counted
 )
 select
-    coalesce(max(id), 0) + 1,
+    coalesce(max(report_run.id), 0) + 1,
     $username,
     $template_code,
     $template_version,
@@ -22,8 +40,10 @@ select
     $rows,
     $seconds,
     $file_hash,
-    $minutes_saved,
+    if((select seen.done from seen), 0, $minutes_saved),
     $masked,
-    $batch_id
+    $batch_id,
+    (select this.period from this),
+    not (select seen.done from seen)
 from report_run
-returning id
+returning id, minutes_saved

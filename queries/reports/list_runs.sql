@@ -1,5 +1,6 @@
--- One page of report runs over org units inside a scope, newest first.
--- params: $org_code varchar, $limit integer, $offset integer
+-- One page of report runs over org units inside a scope (a department's templates only when
+-- $department is set), newest first.
+-- params: $org_code varchar, $limit integer, $offset integer, $department varchar
 select
     r.id,
     r.created_at,
@@ -14,6 +15,8 @@ select
     r.rows,
     r.seconds,
     r.minutes_saved,
+    r.period,
+    r.counted,
     r.masked,
     r.batch_id,
     r.file_hash
@@ -23,6 +26,8 @@ left join report_template as t
 left join department as d on d.code = t.department
 left join app_user as u on u.username = r.username
 left join org_unit as o on o.code = r.org_code
-where starts_with(r.org_code, $org_code)
+where
+    starts_with(r.org_code, $org_code)
+    and ($department is null or t.department = $department)
 order by r.created_at desc, r.id desc
 limit $limit offset $offset

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import duckdb
 import openpyxl
 import pytest
 from browser_helpers import DESKTOP, SCREENSHOTS, login, open_app, shot, wait_for_app
 from playwright.sync_api import expect
 
+from tests import render
+
 pytestmark = pytest.mark.e2e
 PASSWORD = "Demo@2026"
-LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
-PDFTOPPM = shutil.which("pdftoppm")
 
 
 def elderly_in_street(db_path, street: str) -> int:
@@ -32,41 +29,10 @@ def elderly_in_street(db_path, street: str) -> int:
         con.close()
 
 
-def render_first_page(xlsx, out_dir) -> tuple:
-    """LibreOffice → PDF → PNG of page 1 (what a clerk would print)."""
-    subprocess.run(
-        [LIBREOFFICE, "--headless", "--convert-to", "pdf", "--outdir", str(out_dir), str(xlsx)],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    pdf = out_dir / (xlsx.stem + ".pdf")
-    png_stem = SCREENSHOTS / "report-allowance-page1"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            PDFTOPPM,
-            "-png",
-            "-r",
-            "80",
-            "-f",
-            "1",
-            "-l",
-            "1",
-            "-singlefile",
-            str(pdf),
-            str(png_stem),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return pdf, png_stem.with_suffix(".png")
-
-
 def test_leader_downloads_a_report_that_prints_like_the_paper_form(
     server, e2e_db_template, context_factory, tmp_path
 ):
+    assert render.SOFFICE and render.PDFTOPPM, render.MISSING
     expected = elderly_in_street(e2e_db_template, "闸弄口街道")
     assert expected > 0
     context = context_factory(DESKTOP)
@@ -107,19 +73,11 @@ def test_leader_downloads_a_report_that_prints_like_the_paper_form(
     expect(page.get_by_test_id("stMetricValue").nth(2)).to_have_text("1 张")
     shot(page, "reports-runs")
 
-    if not (LIBREOFFICE and PDFTOPPM):
-        pytest.skip(
-            "LibreOffice Calc / poppler-utils not installed: apt-get install libreoffice-calc poppler-utils"
-        )
-    pdf, png = render_first_page(target, tmp_path)
+    pdf = render.to_pdf(target, tmp_path)
+    png = render.first_page_png(pdf, SCREENSHOTS / "report-allowance-page1.png")
     assert pdf.stat().st_size > 10_000
     assert png.stat().st_size > 20_000
-    text = subprocess.run(
-        ["pdftotext", "-f", "1", "-l", "1", "-layout", str(pdf), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    text = render.pdf_text(pdf, "-f", "1", "-l", "1", "-layout")
     for words in ("高龄津贴发放花名册", "填报单位", "序号", "公民身份号码", "第 1 页"):
         assert words in text
 
@@ -136,13 +94,13 @@ def test_admin_fills_the_street_s_own_form_in_the_browser(server, context_factor
     wait_for_app(page)
     page.get_by_role("tab", name="套用本单位表样").click()
     wait_for_app(page)
-    page.get_by_label("按哪张报表的筛选条件取数").click()
+    page.get_by_label("按哪张报表的对象和筛选条件取数").click()
     page.keyboard.type("独居老人结对")
     page.get_by_role("option", name="独居老人结对联系表 · 区应急管理局").click()
     wait_for_app(page)
     page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(form))
     wait_for_app(page)
-    expect(page.get_by_text("识别到表头：第 3–4 行，共 10 列")).to_be_visible()
+    expect(page.get_by_text("表头在第 3–4 行，共 10 列", exact=False)).to_be_visible()
     shot(page, "reports-fill-mapping")
     page.get_by_role("button", name="套用表样并生成").click()
     wait_for_app(page)
@@ -158,7 +116,7 @@ def test_admin_fills_the_street_s_own_form_in_the_browser(server, context_factor
     assert rows and footer[0].row > 4 + len(rows)
 
 
-def test_admin_opens_the_template_editor(server, context_factory):
+def test_admin_opens_the_template_editor(server, e2e_db_template, context_factory):
     page = context_factory(DESKTOP).new_page()
     open_app(page, server.url)
     login(page, "admin", PASSWORD)
@@ -168,5 +126,14 @@ def test_admin_opens_the_template_editor(server, context_factory):
     page.keyboard.type("高龄津贴")
     page.get_by_role("option", name="高龄津贴发放花名册（mz_elderly_allowance", exact=False).click()
     wait_for_app(page)
-    expect(page.get_by_text("按当前设置共")).to_be_visible()
+    con = duckdb.connect(str(e2e_db_template), read_only=True)
+    try:  # 80+ 户籍 residents of the whole district, counted by hand
+        expected = con.execute(
+            "select count(*) from resident as e where e.status = 'active' "
+            "and e.residence_type = '1' and e.id in (select entity_id from entity_tag "
+            "join tag on tag.id = entity_tag.tag_id where tag.code = 'elderly_80')"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    expect(page.get_by_text(f"按当前设置共 {expected:,} 行，预览前 20 行：")).to_be_visible()
     shot(page, "reports-editor")

@@ -95,25 +95,10 @@ def header_texts(ws, first: int, last: int) -> list[str]:
     return [c.value for row in ws.iter_rows(min_row=first, max_row=last) for c in row if c.value]
 
 
-@pytest.fixture(scope="module")
-def reports_db(fixture_db, tmp_path_factory):
-    """One copy of the fixture district for this module: runs and access logs stay out of it."""
-    os.environ["YIBIAOTONG_DB"] = str(fixture_db)
-    with db.cursor() as cur:
-        cur.execute("checkpoint")
-    db.close_all()
-    path = tmp_path_factory.mktemp("reports") / "reports.duckdb"
-    shutil.copy(fixture_db, path)
-    shutil.copy(fixture_db.with_suffix(".cookie_key"), path.with_suffix(".cookie_key"))
-    yield path
-    db.close_all()
-    os.environ["YIBIAOTONG_DB"] = str(fixture_db)
-
-
 @pytest.fixture
-def own_db(reports_db, monkeypatch):
-    monkeypatch.setenv("YIBIAOTONG_DB", str(reports_db))
-    return reports_db
+def own_db(module_db, monkeypatch):
+    monkeypatch.setenv("YIBIAOTONG_DB", str(module_db))
+    return module_db
 
 
 @pytest.fixture
@@ -152,7 +137,7 @@ def test_catalogue_has_thirty_templates_from_twelve_departments(own_db):
 def test_every_template_generates_for_a_street(admin_street, tmp_path, code):
     out = tmp_path / f"{code}.xlsx"
     run = reports.generate(admin_street, code, out, org_code=STREET)
-    t = reports.template(code)
+    t = reports.template(admin_street, code)
     defn = t["definition"]
     wb = openpyxl.load_workbook(out)
     ws = wb.active
@@ -330,7 +315,9 @@ def test_run_log_and_hours_saved(writable_db, tmp_path):
     leader = scope_of("leader_zlk")
     run = reports.generate(leader, "zz_party_members", tmp_path / "a.xlsx")
     reports.generate(leader, "tj_population_structure", tmp_path / "b.xlsx")
-    row = db.fetch_dicts("reports/list_runs", org_code=leader.org_code, limit=5, offset=0)[1]
+    row = db.fetch_dicts(
+        "reports/list_runs", org_code=leader.org_code, department=None, limit=5, offset=0
+    )[1]
     assert row["template_code"] == "zz_party_members" and row["template_version"] == 1
     assert row["rows"] == run.rows and row["file_hash"] == run.file_hash
     assert row["username"] == "leader_zlk" and row["org_code"] == leader.org_code
@@ -345,16 +332,106 @@ def test_run_log_and_hours_saved(writable_db, tmp_path):
     assert reports.savings(other)["runs"] == 0
 
 
-def test_streaming_mode_keeps_rows_and_totals_without_merges(admin_street, tmp_path):
-    normal, streamed = tmp_path / "n.xlsx", tmp_path / "s.xlsx"
-    reports.generate(admin_street, "ga_floating", normal, org_code=STREET)
-    run = reports.generate(admin_street, "ga_floating", streamed, org_code=STREET, stream_above=5)
-    assert run.streamed
-    a, b = openpyxl.load_workbook(normal).active, openpyxl.load_workbook(streamed).active
-    assert not b.merged_cells.ranges
-    assert b["A1"].alignment.horizontal == "centerContinuous" and b["A1"].value == a["A1"].value
-    assert data_rows(a, 5) == data_rows(b, 5)
-    assert b.freeze_panes == a.freeze_panes and b.print_title_rows == a.print_title_rows
+def _expected_minutes(runs: list[tuple[str, str, str]]) -> int:
+    """Minutes saved computed apart: each distinct (template, unit, period) once, at the
+    template's manual minutes read from its catalogue file."""
+    minutes = {
+        code: yaml.safe_load((reports.REPORTS_DIR / f"{code}.yaml").read_text("utf-8"))[
+            "manual_minutes"
+        ]
+        for code, _, _ in runs
+    }
+    return sum(minutes[code] for code, _, _ in set(runs))
+
+
+def test_hours_saved_count_a_form_once_per_unit_and_period(writable_db, tmp_path):
+    with db.transaction() as cur:
+        cur.execute("delete from report_run")
+    leader = scope_of("leader_zlk")
+    community = catalog.org_units_under(leader.org_code, "community")[0]["code"]
+    quarter = sql_value("select report_period('quarterly', current_date)")
+    done = []
+    for _ in range(5):  # five downloads of one form in one quarter
+        run = reports.generate(leader, "zz_party_members", io.BytesIO())
+        done.append(("zz_party_members", leader.org_code, quarter))
+    assert run.minutes_saved == 0
+    codes = [t["code"] for t in reports.templates(leader, department="zuzhi")]
+    result = reports.batch_zip(leader, codes, io.BytesIO())  # the batch repeats it, adds others
+    done += [(r.code, leader.org_code, quarter) for r in result.runs]
+    reports.generate(leader, "zz_party_members", io.BytesIO(), org_code=community)  # another unit
+    done.append(("zz_party_members", community, quarter))
+    assert (
+        cli.main(
+            [
+                "report",
+                "zz_party_members",
+                "--org",
+                leader.org_code,
+                "--out",
+                str(tmp_path / "c.xlsx"),
+            ]
+        )
+        == 0
+    )
+    done.append(("zz_party_members", leader.org_code, quarter))
+    saved = reports.savings(leader)
+    assert saved["runs"] == len(done) == 5 + len(result.runs) + 2
+    assert saved["forms"] == len(set(done))
+    assert saved["hours"] == round(_expected_minutes(done) / 60, 1) > 0
+    assert sum(r.minutes_saved for r in result.runs if r.code == "zz_party_members") == 0
+    frame = reports.runs(leader)
+    assert (frame["计入节省"] == "是").sum() == len(set(done))
+    # The next quarter counts the form again.
+    with db.transaction() as cur:
+        cur.execute("update report_run set period = '2000-Q1'")
+    again = reports.generate(leader, "zz_party_members", io.BytesIO())
+    assert again.minutes_saved == 180 and reports.savings(leader)["forms"] == len(set(done)) + 1
+
+
+def test_runs_logged_before_the_period_column_are_recounted(tmp_path, monkeypatch):
+    """An install upgraded from the first wave keeps its history, counted once per form."""
+    path = tmp_path / "old.duckdb"
+    monkeypatch.setenv("YIBIAOTONG_DB", str(path))
+    db.close_all()
+    every = db.migrations()
+    monkeypatch.setattr(db, "migrations", lambda: [f for f in every if int(f.name[:4]) < 140])
+    db.migrate()
+    with db.transaction() as cur:
+        cur.execute(
+            "insert into report_template (code, version, name, department, frequency, entity, "
+            "manual_minutes, definition) values ('a', 1, 'A', 'minzheng', 'monthly', 'resident', "
+            "60, '{}'), ('b', 1, 'B', 'minzheng', 'yearly', 'resident', 30, '{}')"
+        )
+        rows = [
+            (1, "a", "330102009", "2026-03-02"),
+            (2, "a", "330102009", "2026-03-30"),  # same month: a repeat
+            (3, "a", "330102009", "2026-04-01"),  # next month
+            (4, "a", "330102009001", "2026-03-05"),  # another unit
+            (5, "b", "330102009", "2026-01-10"),
+            (6, "b", "330102009", "2026-12-31"),  # same year: a repeat
+        ]
+        for rid, code, org, day in rows:
+            cur.execute(
+                "insert into report_run (id, username, template_code, template_version, org_code, "
+                "rows, seconds, file_hash, minutes_saved, created_at) values "
+                "($i, 'u', $c, 1, $o, 1, 0.1, 'h', $m, $d::timestamp)",
+                {"i": rid, "c": code, "o": org, "m": 60 if code == "a" else 30, "d": day},
+            )
+    monkeypatch.setattr(db, "migrations", lambda: every)
+    db.migrate()
+    with db.cursor() as cur:
+        got = cur.execute(
+            "select id, period, counted, minutes_saved from report_run order by id"
+        ).fetchall()
+    db.close_all()
+    assert got == [
+        (1, "2026-03", True, 60),
+        (2, "2026-03", False, 0),
+        (3, "2026-04", True, 60),
+        (4, "2026-03", True, 60),
+        (5, "2026", True, 30),
+        (6, "2026", False, 0),
+    ]
 
 
 def test_batch_zip_of_a_department(own_db, tmp_path):
@@ -387,7 +464,7 @@ def test_editor_saves_a_new_version_and_old_runs_keep_theirs(writable_db, tmp_pa
         cur.execute("delete from report_run")
     admin = scope_of("admin")
     run_v1 = reports.generate(admin, "mz_tekun", tmp_path / "v1.xlsx", org_code=STREET)
-    defn = reports.template("mz_tekun")["definition"]
+    defn = reports.template(admin, "mz_tekun")["definition"]
     defn["columns"] = defn["columns"][:3] + [{"derived": "grid", "header": "所属网格"}]
     defn["name"] = "特困人员救助供养名册（简表）"
     with pytest.raises(AccessDenied):
@@ -396,7 +473,7 @@ def test_editor_saves_a_new_version_and_old_runs_keep_theirs(writable_db, tmp_pa
     assert saved["version"] == 2
     run_v2 = reports.generate(admin, "mz_tekun", tmp_path / "v2.xlsx", org_code=STREET)
     assert (run_v1.version, run_v2.version) == (1, 2)
-    history = reports.history("mz_tekun")
+    history = reports.history(admin, "mz_tekun")
     assert [(h["version"], h["runs"], h["source"]) for h in history] == [
         (2, 1, "editor"),
         (1, 1, "catalog"),
@@ -406,7 +483,7 @@ def test_editor_saves_a_new_version_and_old_runs_keep_theirs(writable_db, tmp_pa
     # Re-loading the catalogue keeps both versions and adds nothing.
     with db.transaction() as cur:
         reports.load_reports(cur)
-    assert len(reports.history("mz_tekun")) == 2
+    assert len(reports.history(admin, "mz_tekun")) == 2
 
 
 def test_catalogue_file_changed_without_a_new_version_is_refused(writable_db, tmp_path):
@@ -422,7 +499,7 @@ def test_catalogue_file_changed_without_a_new_version_is_refused(writable_db, tm
     (folder / "mz_tekun.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
     with db.transaction() as cur:
         reports.load_reports(cur, folder)
-    assert reports.template("mz_tekun")["name"] == "改了名字却没升版本"
+    assert reports.template(scope_of("admin"), "mz_tekun")["name"] == "改了名字却没升版本"
 
 
 @pytest.mark.parametrize(
@@ -445,7 +522,7 @@ def test_catalogue_file_changed_without_a_new_version_is_refused(writable_db, tm
     ],
 )
 def test_bad_definitions_are_refused_in_chinese(own_db, change, message):
-    defn = dict(reports.template("mz_tekun")["definition"])
+    defn = dict(reports.template(scope_of("admin"), "mz_tekun")["definition"])
     defn.update(change)
     with pytest.raises(reports.ReportError, match=message):
         reports.check_definition(defn)
@@ -498,3 +575,96 @@ def test_cli_writes_a_report_and_says_when_the_database_is_locked(writable_db, t
     assert result.returncode == 2
     assert "正被另一个进程使用" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def _catalogue_departments() -> dict[str, str]:
+    """Template code → department, read from the catalogue files themselves."""
+    return {
+        p.stem: yaml.safe_load(p.read_text("utf-8"))["department"]
+        for p in reports.REPORTS_DIR.glob("*.yaml")
+    }
+
+
+def test_department_staff_use_their_own_department_s_templates_only(writable_db, tmp_path):
+    staff = scope_of("weijian")
+    assert staff.role == "dept_staff" and staff.department == "weijian"
+    departments = _catalogue_departments()
+    own = {code for code, d in departments.items() if d == staff.department}
+    assert 0 < len(own) < len(departments)
+    assert {t["code"] for t in reports.templates(staff, include_inactive=True)} == own
+    other = next(code for code, d in departments.items() if d != staff.department)
+    with pytest.raises(AccessDenied, match="其他部门"):
+        reports.prepare(staff, other)
+    with pytest.raises(AccessDenied, match="其他部门"):
+        reports.generate(staff, other, tmp_path / "x.xlsx")
+    assert not (tmp_path / "x.xlsx").exists()
+    result = reports.batch_zip(staff, [other, sorted(own)[0]], io.BytesIO())
+    assert [r.code for r in result.runs] == [sorted(own)[0]]
+    assert "其他部门" in result.skipped[0][1]
+    with pytest.raises(AccessDenied):
+        reports.prepare(staff, sorted(own)[0], definition=reports.template(staff, sorted(own)[0]))
+    # Saved tag queries: a colleague's shared one is not a report the department may run.
+    leader = scope_of("leader_zlk")
+    from yibiaotong import tag_query
+
+    theirs = tag_query.save_query(leader, "高龄老人名单", {"entity": "resident"}, shared=True)
+    tag_query.set_as_report(leader, theirs)
+    mine = tag_query.save_query(staff, "本部门名单", {"entity": "resident"}, shared=False)
+    tag_query.set_as_report(staff, mine)
+    assert [q["id"] for q in reports.saved_query_reports(staff)] == [mine]
+    with pytest.raises(AccessDenied):
+        reports.saved_query_bytes(staff, theirs)
+    assert theirs in [q["id"] for q in reports.saved_query_reports(scope_of("admin"))]
+
+
+NASTY_NAME = '低保/特困:名册*?[第1版]\\"<>|'
+
+
+def test_template_names_with_file_and_sheet_characters_generate(writable_db, tmp_path):
+    admin = scope_of("admin")
+    defn = dict(reports.template(admin, "mz_tekun")["definition"])
+    defn["name"] = NASTY_NAME
+    reports.save_version(admin, defn)
+    run = reports.generate(admin, "mz_tekun", tmp_path / "out.xlsx", org_code=STREET)
+    assert not set(run.filename) & set('/\\:*?"<>|')
+    wb = openpyxl.load_workbook(tmp_path / "out.xlsx")
+    assert wb.active.title == '低保特困名册第1版"<>|'[:31]
+    assert NASTY_NAME in wb.active["A1"].value
+    buffer = io.BytesIO()
+    result = reports.batch_zip(admin, ["mz_tekun", "mz_elderly_allowance"], buffer, STREET)
+    assert len(result.runs) == 2 and not result.skipped
+    with zipfile.ZipFile(buffer) as zf:
+        names = [n for n in zf.namelist() if n.endswith(".xlsx")]
+    assert len(names) == 2 and all("/" not in n and "\\" not in n for n in names)
+    defn["name"] = "特困\x00名册"
+    with pytest.raises(reports.ReportError, match="控制字符"):
+        reports.save_version(admin, defn)
+    defn["name"] = "特困名册"
+    defn["columns"] = [*defn["columns"][:2], {"blank": True, "header": "签\x07名"}]
+    with pytest.raises(reports.ReportError, match="表头.*控制字符"):
+        reports.check_definition(defn)
+
+
+def test_a_batch_reports_one_failed_template_and_goes_on(own_db, monkeypatch):
+    from yibiaotong.reports import generation as generating
+
+    admin = scope_of("admin")
+    real = generating.write_form
+
+    def flaky(target, layout, rows, **kwargs):
+        if "高龄津贴" in layout.title:
+            raise RuntimeError("disk on fire")
+        return real(target, layout, rows, **kwargs)
+
+    monkeypatch.setattr(generating, "write_form", flaky)
+    codes = ["mz_tekun", "mz_elderly_allowance", "zz_party_members"]
+    buffer = io.BytesIO()
+    result = reports.batch_zip(admin, codes, buffer, STREET)
+    assert [r.code for r in result.runs] == ["mz_tekun", "zz_party_members"]
+    assert result.skipped == [
+        ("高龄津贴发放花名册", "生成时出错（已记入系统日志），请联系区数据局管理员")
+    ]
+    with zipfile.ZipFile(buffer) as zf:
+        note = zf.read("生成说明.txt").decode("utf-8")
+        assert len([n for n in zf.namelist() if n.endswith(".xlsx")]) == 2
+    assert "高龄津贴发放花名册：生成时出错" in note

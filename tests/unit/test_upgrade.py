@@ -74,7 +74,7 @@ def restart(db_file) -> subprocess.CompletedProcess:
 def test_a_restart_leaves_edited_rules_templates_and_users_as_they_were(writable_db):
     tags.update_rule(ADMIN, "elderly_80", rule(70))
     assert tagged("elderly_80") == aged_at_least(70)
-    defn = reports.template("mz_tekun")["definition"]
+    defn = reports.template(ADMIN, "mz_tekun")["definition"]
     saved = reports.save_version(ADMIN, {**defn, "name": "特困人员名册（街道版）"})
     auth.lock_user(ADMIN, "sw_hongmei", minutes=60)
     auth.reset_password(ADMIN, "leader_zlk", "Qiantang-River-9")
@@ -86,7 +86,7 @@ def test_a_restart_leaves_edited_rules_templates_and_users_as_they_were(writable
 
     assert current_rule("elderly_80") == rule(70)
     assert tagged("elderly_80") == aged_at_least(70) != aged_at_least(80)
-    now = reports.template("mz_tekun")
+    now = reports.template(ADMIN, "mz_tekun")
     assert (now["version"], now["name"], now["source"]) == (
         saved["version"],
         "特困人员名册（街道版）",
@@ -126,7 +126,7 @@ def test_a_new_catalogue_version_is_applied_where_unedited_and_offered_where_edi
 ):
     tags.update_rule(ADMIN, "elderly_80", rule(70))  # edited here
     edited = reports.save_version(
-        ADMIN, {**reports.template("mz_tekun")["definition"], "name": "特困（改）"}
+        ADMIN, {**reports.template(ADMIN, "mz_tekun")["definition"], "name": "特困（改）"}
     )
     _edit_tag_rule(next_catalogue, "elderly_80", rule(75))
     _edit_tag_rule(next_catalogue, "centenarian", rule(95))  # nobody edited this one
@@ -143,8 +143,8 @@ def test_a_new_catalogue_version_is_applied_where_unedited_and_offered_where_edi
     assert tagged("centenarian") == aged_at_least(95), "an applied rule refreshes its tags"
     assert current_rule("elderly_80") == rule(70)
     assert tagged("elderly_80") == aged_at_least(70)
-    assert reports.template("mz_tekun")["name"] == "特困（改）"
-    assert reports.template("mz_centenarian")["name"] == "百岁老人名册（2027版）"
+    assert reports.template(ADMIN, "mz_tekun")["name"] == "特困（改）"
+    assert reports.template(ADMIN, "mz_centenarian")["name"] == "百岁老人名册（2027版）"
     waiting = {(o["kind"], o["code"]): o for o in offers.pending(ADMIN)}
     assert set(waiting) == {("tag", "elderly_80"), ("template", "mz_tekun")}
     assert "75" in waiting[("tag", "elderly_80")]["offered"]
@@ -161,7 +161,7 @@ def test_a_new_catalogue_version_is_applied_where_unedited_and_offered_where_edi
     assert current_rule("elderly_80") == rule(75)
     assert tagged("elderly_80") == aged_at_least(75)
     offers.decline(ADMIN, "template", "mz_tekun", offered_version)
-    assert reports.template("mz_tekun")["name"] == "特困（改）"
+    assert reports.template(ADMIN, "mz_tekun")["name"] == "特困（改）"
     assert offers.pending(ADMIN) == []
     with pytest.raises(offers.OfferError):
         offers.adopt(ADMIN, "tag", "elderly_80")
@@ -173,21 +173,21 @@ def test_a_new_catalogue_version_is_applied_where_unedited_and_offered_where_edi
 
 def test_an_adopted_template_version_becomes_the_newest_version_in_use(writable_db, next_catalogue):
     edited = reports.save_version(
-        ADMIN, {**reports.template("mz_tekun")["definition"], "name": "特困（改）"}
+        ADMIN, {**reports.template(ADMIN, "mz_tekun")["definition"], "name": "特困（改）"}
     )
     _bump_template(next_catalogue, "mz_tekun", 2, "特困人员救助供养名册（2027版）")
     bootstrap.upgrade(next_catalogue)
     (offer,) = offers.pending(ADMIN)
     later = reports.save_version(
-        ADMIN, {**reports.template("mz_tekun")["definition"], "name": "特困（再改）"}
+        ADMIN, {**reports.template(ADMIN, "mz_tekun")["definition"], "name": "特困（再改）"}
     )
     assert later["version"] == offer["version"] + 1  # the offer's number stays taken
     offers.adopt(ADMIN, "template", "mz_tekun", offer["version"])
-    now = reports.template("mz_tekun")
+    now = reports.template(ADMIN, "mz_tekun")
     assert (
         now["name"] == "特困人员救助供养名册（2027版）" and now["version"] == later["version"] + 1
     )
-    history = {h["version"]: h["source"] for h in reports.history("mz_tekun")}
+    history = {h["version"]: h["source"] for h in reports.history(ADMIN, "mz_tekun")}
     assert history == {
         1: "catalog",
         edited["version"]: "editor",

@@ -9,7 +9,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,28 +17,34 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import MergedCell
-from openpyxl.styles import Border, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.styles import Alignment, Border, Side
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from yibiaotong.excel.cells import EXCEL_MAX_ROWS, put_text, safe_text
+from yibiaotong.excel.cells import EXCEL_MAX_ROWS, display_width, put_text, safe_text
 from yibiaotong.mapping import tidy as clean
 
 SCAN_ROWS = 30
 MAX_HEADER_ROWS = 3
 SEQ = "seq"
 _THIN = Side(style="thin", color="000000")
-_UNIT_LINE = re.compile(r"^\s*(填报单位|填表单位|报送单位|单位名称|单位)\s*[:：][\s_＿]*$")
-_DATE_LINE = re.compile(
-    r"^\s*(统计时间|统计日期|填报时间|填报日期|填表日期|报送日期|日期)\s*[:：][\s_＿]*$"
-)
 _FOOTER = re.compile(
     r"填表人|制表人|审核人|负责人|填报人|经办人|签字|盖章|联系电话|填报日期|填表日期"
 )
 _NUMBER_CELL = re.compile(r"^(\d{1,3}|[甲乙丙丁戊己庚辛壬癸]|栏次)$")
 SEQ_NAMES = ("序号", "编号", "序", "顺序号", "No", "NO")
+KIND_NAMES = {
+    "roster": "名册（每行一人或一条记录）",
+    "table": "统计表（每行一个单位，每列一类的数量）",
+    "indicators": "指标表（每行一个项目及其数值）",
+}
+# What the first column of a statistics table or an indicator list is headed.
+_UNIT_HEADER = re.compile(r"社区|街道|单位|网格|村|地区|区域|小区|乡镇|镇街|部门")
+_ITEM_HEADER = re.compile(r"^(?:统计)?(?:项目|指标)(?:名称)?$|^(?:内容|类别|分类|类型)$")
+_TOTAL_LABEL = re.compile(r"^(?:合计|总计|小计|共计|总数|全[区街社]合计?)$")
 
 
 class TemplateError(ValueError):
@@ -82,6 +88,13 @@ class HeaderBlock:
     title: str = ""
     signature: str = ""
     notes: list[str] = field(default_factory=list)
+    kind: str = "roster"  # roster | table (units × categories) | indicators (项目 | 数值)
+    label_col: int | None = None  # table / indicators: the column naming each row
+    labels: list[tuple[int, str]] = field(default_factory=list)  # (row, label) printed there
+
+    @property
+    def kind_name(self) -> str:
+        return KIND_NAMES[self.kind]
 
 
 def _cell_texts(
@@ -133,7 +146,7 @@ def _is_unit_line(items: Sequence[tuple[int, str]]) -> bool:
 def detect_header(ws: Worksheet) -> HeaderBlock:
     """Find the header block (one to three rows) of a blank form; TemplateError if there is none."""
     rows = min(max(ws.max_row, 1), SCAN_ROWS + 40)
-    max_col = min(ws.max_column, 60)
+    max_col = ws.max_column  # upload.py refuses sheets that declare absurd dimensions
     texts, ranges = _cell_texts(ws, rows)
     start = None
     title = ""
@@ -194,10 +207,11 @@ def detect_header(ws: Worksheet) -> HeaderBlock:
         data_row += 1
     seq_cols = {col.col for col in columns if col.label in SEQ_NAMES}
     first_col, last_col = columns[0].col, columns[-1].col
+    kind, label_col, labels = _classify(ws, columns, seq_cols, data_row)
     footer_row = None
     blank = 0
-    in_table = True
-    for r in range(data_row, ws.max_row + 1):
+    in_table = not labels
+    for r in range(data_row + len(labels), ws.max_row + 1):
         filled = [
             (c, ws.cell(r, c).value)
             for c in range(1, max_col + 1)
@@ -229,11 +243,87 @@ def detect_header(ws: Worksheet) -> HeaderBlock:
         number_row=number_row,
         title=title,
         signature=signature,
+        kind=kind,
+        label_col=label_col,
+        labels=labels,
     )
 
 
+def _classify(
+    ws: Worksheet, columns: Sequence[HeaderColumn], seq_cols: set[int], data_row: int
+) -> tuple[str, int | None, list[tuple[int, str]]]:
+    """Roster, statistics table or indicator list: a table or list prints the label of every
+    row (a community, 合计; an indicator) in its first column and leaves the rest to fill."""
+    own = [c for c in columns if c.col not in seq_cols]
+    if len(own) < 2:
+        return "roster", None, []
+    label_col, others = own[0], [c.col for c in own[1:]]
+    labels: list[tuple[int, str]] = []
+    for r in range(data_row, min(ws.max_row, data_row + 500) + 1):
+        label = ws.cell(r, label_col.col).value
+        rest = [ws.cell(r, c).value for c in others]
+        if not isinstance(label, str) or not label.strip() or _FOOTER.search(label):
+            break
+        if any(v not in (None, "") and not isinstance(v, int | float) for v in rest):
+            break
+        labels.append((r, label.strip()))
+    if len(labels) < 2:
+        return "roster", None, []
+    header = label_col.label
+    if _ITEM_HEADER.match(header) and len(own) <= 4:
+        return "indicators", label_col.col, labels
+    if _UNIT_HEADER.search(header) or any(_TOTAL_LABEL.match(clean(t)) for _, t in labels):
+        return "table", label_col.col, labels
+    return "roster", None, []
+
+
 # ---------------------------------------------------------------------------------------------
-# Filling
+# Formulas already in the form
+
+_COLUMN_SUM = re.compile(r"^=\s*SUM\(\s*\$?([A-Z]{1,3})\$?(\d+)\s*:\s*\$?\1\$?(\d+)\s*\)\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class Formulas:
+    """What neutralise() did: cells whose formula became a fixed value, and the 合计 cells that
+    summed one column of the data area (filled with the sum of the written rows instead)."""
+
+    replaced: list[str]
+    column_sums: dict[tuple[int, int], int]  # (row, col) of a total → the data column it sums
+
+
+def neutralise(wb: Workbook, cached: Workbook | None, block: HeaderBlock) -> Formulas:
+    """Turn every formula of the form's sheets into a fixed value so nothing computes, links or
+    runs when the filled copy is opened: the value Excel last showed (`cached`, the same file
+    loaded with data_only) or blank. A SUM over one data column below the data area is kept
+    as a column total to fill in."""
+    replaced: list[str] = []
+    sums: dict[tuple[int, int], int] = {}
+    data_cols = {c.col for c in block.columns}
+    for ws in wb.worksheets:
+        old = cached[ws.title] if cached is not None and ws.title in cached.sheetnames else None
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type != "f" and not type(cell.value).__name__.endswith("Formula"):
+                    continue
+                text = str(getattr(cell.value, "text", cell.value))
+                m = _COLUMN_SUM.match(text)
+                col = column_index_from_string(m.group(1)) if m else None
+                if ws.title == block.sheet and col in data_cols and cell.row >= block.data_row:
+                    sums[(cell.row, cell.column)] = col
+                value = old[cell.coordinate].value if old is not None else None
+                cell.value = None
+                if value is not None:
+                    if isinstance(value, str):
+                        put_text(cell, value)
+                    else:
+                        cell.value = value
+                replaced.append(f"{ws.title}!{cell.coordinate}")
+    return Formulas(replaced, sums)
+
+
+# ---------------------------------------------------------------------------------------------
+# Filling a roster
 
 
 def _thin_border(border: Border | None) -> Border:
@@ -270,20 +360,67 @@ def _insert_rows(ws: Worksheet, at: int, count: int) -> None:
         ws.print_area = f"A1:{get_column_letter(ws.max_column)}{ws.max_row}"
 
 
-def _fill_line(ws: Worksheet, rows: Iterable[int], max_col: int, unit: str, day: str) -> None:
-    """Complete a blank 填报单位： / 填报日期： line of the form, leave fixed text alone."""
+_LINE_LABEL = re.compile(
+    r"(?P<label>(?:填报|填表|报送|制表|统计)?(?:单位(?:名称)?|日期|时间))"
+    r"(?P<mark>\s*[（(](?:盖章|公章|签章)[)）])?\s*[:：]"
+    r"(?P<blank>[\s_＿　]*(?:年[\s_＿　]*月[\s_＿　]*日)?[\s_＿　]*)"
+    r"(?=$|(?:填报|填表|报送|制表|统计)?(?:单位|日期|时间))"
+)
+
+
+def _filled_line(text: str, unit: str, day: str) -> str:
+    """A 填报单位 / 填报日期 line with its blanks (spaces, underlines, 年 月 日) completed."""
+
+    def complete(m: re.Match) -> str:
+        value = unit if "单位" in m.group("label") else day
+        if not value:
+            return m.group(0)
+        tail = "    " if m.end() < len(m.string) else ""
+        return f"{m.group('label')}{m.group('mark') or ''}：{value}{tail}"
+
+    return _LINE_LABEL.sub(complete, text)
+
+
+def _fill_lines(ws: Worksheet, rows: Iterable[int], max_col: int, unit: str, day: str) -> None:
+    """Complete the blank 填报单位 / 填报日期 lines of the form; text already there stays."""
     for r in rows:
         for c in range(1, max_col + 1):
             cell = ws.cell(r, c)
             if isinstance(cell, MergedCell) or not isinstance(cell.value, str):
                 continue
-            m = _UNIT_LINE.match(cell.value)
-            if m and unit:
-                cell.value = safe_text(f"{m.group(1)}：{unit}")
-                continue
-            m = _DATE_LINE.match(cell.value)
-            if m and day:
-                cell.value = safe_text(f"{m.group(1)}：{day}")
+            text = _filled_line(cell.value, unit, day)
+            if text != cell.value:
+                put_text(cell, text)
+
+
+def fill_lines(ws: Worksheet, block: HeaderBlock, unit: str, day: str) -> None:
+    """Complete the 填报单位 / 填报日期 lines above the header and below the data."""
+    _fill_lines(ws, range(1, block.first_row), ws.max_column, unit, day)
+    below = block.data_row + len(block.labels)
+    _fill_lines(ws, range(below, ws.max_row + 1), ws.max_column, unit, day)
+
+
+def fit_to_page(ws: Worksheet, block: HeaderBlock) -> None:
+    """Print the form one page wide (A4, landscape when it is wide), header on every page —
+    unless the form sets its own page layout. Labels printed in a table's first column get
+    the width they need."""
+    if block.label_col is not None:
+        letter = get_column_letter(block.label_col)
+        longest = max((display_width(t) for _, t in block.labels), default=0) + 2
+        if longest > _width_of(ws, block.label_col):
+            ws.column_dimensions[letter].width = longest
+    setup = ws.page_setup
+    if not (ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage):
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        setup.fitToWidth, setup.fitToHeight = 1, 0
+        if not setup.paperSize:
+            setup.paperSize = ws.PAPERSIZE_A4
+        if not setup.orientation:
+            last = block.columns[-1].col
+            wide = sum(_width_of(ws, c) for c in range(1, last + 1)) > 95
+            setup.orientation = "landscape" if wide else "portrait"
+    if not ws.print_title_rows:
+        ws.print_title_rows = f"{block.first_row}:{block.last_row}"
 
 
 def _value(value: Any) -> Any:
@@ -298,21 +435,73 @@ def _value(value: Any) -> Any:
     return safe_text(str(value))
 
 
+@dataclass(frozen=True)
+class Fill:
+    """One filled Excel column: "seq" (1, 2, 3 …) or an index into each row, and how dates read."""
+
+    col: int
+    source: int | str
+    month_only: bool = False  # 出生年月: a date shown as 1985年3月
+
+
+_DATE_FORMAT = "yyyy-mm-dd"
+_MONTH_FORMAT = 'yyyy"年"m"月"'
+_DEFAULT_WIDTH = 8.43
+_TEXT_WIDTH = 20.0  # text columns widen up to this before they wrap
+_LINE_POINTS = 13.5  # one line of 10–11 pt text
+
+
+def _width_of(ws: Worksheet, col: int) -> float:
+    dim = ws.column_dimensions.get(get_column_letter(col))
+    return dim.width if dim is not None and dim.width else _DEFAULT_WIDTH
+
+
+def _shown(value: Any, fill: Fill) -> str:
+    if isinstance(value, datetime | date):
+        return f"{value.year}年{value.month}月" if fill.month_only else value.strftime("%Y-%m-%d")
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def _fit(ws: Worksheet, fills: Sequence[Fill], rows: Sequence[Sequence[Any]]) -> dict[int, float]:
+    """Make every value printable in full: digits, dates and numbers never wrap, so their
+    columns widen to the longest; text wraps, so its rows grow. Returns the columns' widths."""
+    widths = {}
+    for f in fills:
+        width = _width_of(ws, f.col)
+        if f.source != SEQ:
+            longest = max(
+                (display_width(_shown(r[f.source], f)) for r in rows if r[f.source] is not None),
+                default=0,
+            )
+            wraps = any(isinstance(r[f.source], str) and not r[f.source].isascii() for r in rows)
+            needed = longest + 2 if not wraps else min(longest + 2, max(width, _TEXT_WIDTH))
+            if needed > width:
+                width = needed
+                ws.column_dimensions[get_column_letter(f.col)].width = width
+        widths[f.col] = width
+    return widths
+
+
 def fill(
     wb: Workbook,
     block: HeaderBlock,
-    mapped: Sequence[tuple[int, str]],
+    fills: Sequence[Fill],
     rows: Iterable[Sequence[Any]],
     *,
     unit: str = "",
     day: str = "",
+    column_sums: Mapping[tuple[int, int], int] | None = None,
 ) -> int:
     """Write `rows` into the form below its header; return the number of data rows.
 
-    `mapped` pairs each filled Excel column with what it holds: "seq" (1, 2, 3 …) or a value
-    index into each row. Rows beyond the form's blank rows are inserted above its footer, so
-    填表人 / 审核人 move down; every data cell copies the first data row's style and gets a
-    border on every side. Fixed text, merged cells and styles elsewhere stay as they were.
+    Rows beyond the form's blank rows are inserted above its footer, so 填表人 / 审核人 move
+    down; every data cell copies the first data row's style with a border on every side.
+    Nothing is clipped in print: columns of digits and dates widen to their longest value,
+    text wraps and its row grows (never below the form's own row height). The 填报单位 /
+    填报日期 lines are completed and column totals (`column_sums`, from neutralise) summed.
+    Fixed text, merged cells and styles elsewhere stay as they were.
     """
     ws = wb[block.sheet]
     rows = list(rows)
@@ -321,53 +510,110 @@ def fill(
         raise TemplateError(f"数据超过 Excel 单个工作表的上限（{EXCEL_MAX_ROWS:,} 行），请缩小范围")
     first_col, last_col = block.columns[0].col, block.columns[-1].col
     template_row = block.data_row
-    styles = {c: copy(ws.cell(template_row, c)._style) for c in range(first_col, last_col + 1)}
-    borders = {
-        c: _thin_border(ws.cell(template_row, c).border) for c in range(first_col, last_col + 1)
-    }
-    height = ws.row_dimensions[template_row].height
+    by_col = {f.col: f for f in fills}
+    widths = _fit(ws, fills, rows)
+    styles = _row_styles(ws, template_row, first_col, last_col, by_col)
+    base_height = ws.row_dimensions[template_row].height or 15.0
     row_merges = [
         rng for rng in ws.merged_cells.ranges if rng.min_row == rng.max_row == template_row
     ]
-    extra = n - max(block.blank_rows, 0)
+    blank = max(block.blank_rows, 0)
+    extra = n - blank
     if extra > 0:
-        _insert_rows(ws, block.data_row + max(block.blank_rows, 0), extra)
-    by_col = dict(mapped)
+        _insert_rows(ws, block.data_row + blank, extra)
+    wrapping = [f for f in fills if f.source != SEQ]
     for i, values in enumerate(rows):
         r = block.data_row + i
-        if height is not None:
-            ws.row_dimensions[r].height = height
         if r != template_row:
             for rng in row_merges:
                 coord = f"{get_column_letter(rng.min_col)}{r}:{get_column_letter(rng.max_col)}{r}"
                 if coord not in ws.merged_cells:
                     ws.merge_cells(coord)
+        lines = 1
         for c in range(first_col, last_col + 1):
             cell = ws.cell(r, c)
             if isinstance(cell, MergedCell):
                 continue
             cell._style = copy(styles[c])
-            cell.border = borders[c]
-            source = by_col.get(c)
-            if source is None:
-                cell.value = None
+            f = by_col.get(c)
+            if f is None:
                 continue
-            value = i + 1 if source == SEQ else _value(values[source])
+            value = i + 1 if f.source == SEQ else _value(values[f.source])
             if isinstance(value, str):
                 put_text(cell, value)
-                if value.isdigit() and len(value) > 11:
-                    cell.number_format = "@"
-            else:
+            elif value is not None:
                 cell.value = value
-    for r in range(block.data_row + n, block.data_row + max(block.blank_rows, 0)):
+        for f in wrapping:
+            v = values[f.source]
+            if isinstance(v, str) and not v.isascii():
+                lines = max(lines, -(-display_width(v) // max(1, int(widths[f.col] - 1))))
+        height = max(base_height, lines * _LINE_POINTS + 3)
+        if height != 15.0 or ws.row_dimensions[template_row].height:
+            ws.row_dimensions[r].height = height
+    for r in range(block.data_row + n, block.data_row + blank):
         for c in range(first_col, last_col + 1):
             cell = ws.cell(r, c)
             if not isinstance(cell, MergedCell):
-                cell.border = borders[c]
-    _fill_line(ws, range(1, block.first_row), last_col, unit, day)
-    footer_from = block.data_row + max(n, block.blank_rows)
-    _fill_line(ws, range(footer_from, ws.max_row + 1), last_col, "", day)
+                cell._style = copy(styles[c])
+    _fill_lines(ws, range(1, block.first_row), ws.max_column, unit, day)
+    _fill_lines(ws, range(block.data_row + max(n, blank), ws.max_row + 1), ws.max_column, unit, day)
+    fit_to_page(ws, block)
+    _column_totals(ws, block, fills, rows, column_sums or {}, extra)
     return n
+
+
+def _row_styles(ws: Worksheet, row: int, first: int, last: int, by_col: Mapping[int, Fill]):
+    """Per column, the template cell's style with a thin border all round, dates formatted and
+    text wrapping — made once, then copied to every data cell (setting a Border per cell
+    re-hashes the style each time and dominated the fill time)."""
+    out = {}
+    for c in range(first, last + 1):
+        source = ws.cell(row, c)
+        proto = Cell(ws)
+        proto._style = copy(source._style)
+        proto.border = _thin_border(source.border)
+        f = by_col.get(c)
+        if f is not None and f.source != SEQ:
+            align = copy(source.alignment)
+            proto.alignment = Alignment(
+                horizontal=align.horizontal,
+                vertical=align.vertical or "center",
+                wrap_text=True,
+            )
+            if f.month_only:
+                proto.number_format = _MONTH_FORMAT
+            elif source.number_format in ("General", None):
+                proto.number_format = "General"
+        out[c] = proto._style
+    return out
+
+
+def _column_totals(ws, block, fills, rows, column_sums, extra) -> None:
+    """合计 cells that summed a data column get the sum of the written rows."""
+    index = {f.col: f.source for f in fills if f.source != SEQ}
+    moved_from = block.data_row + max(block.blank_rows, 0)
+    for (r, c), col in column_sums.items():
+        source = index.get(col)
+        if source is None:
+            continue
+        total = sum(
+            v for v in (row[source] for row in rows) if isinstance(v, int | float | Decimal)
+        )
+        r = r + extra if extra > 0 and r >= moved_from else r
+        ws.cell(r, c).value = float(total) if isinstance(total, Decimal) else total
+
+
+def write_values(ws: Worksheet, values: Mapping[tuple[int, int], Any]) -> None:
+    """Put values into given cells of a statistics table or indicator list, styles kept."""
+    for (r, c), value in values.items():
+        cell = ws.cell(r, c)
+        if isinstance(cell, MergedCell):
+            continue
+        value = _value(value)
+        if isinstance(value, str):
+            put_text(cell, value)
+        else:
+            cell.value = value
 
 
 def save(wb: Workbook) -> bytes:

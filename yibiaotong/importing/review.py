@@ -10,6 +10,7 @@ from datetime import date
 from yibiaotong import catalog, db, ledger
 from yibiaotong.importing import batches, commit, stage
 from yibiaotong.importing.batches import ImportError_
+from yibiaotong.permissions import checked
 from yibiaotong.scope import AccessDenied, Scope
 
 KINDS = {
@@ -22,6 +23,7 @@ KINDS = {
 _NOT_FOUND = "审核事项不存在，或不在您的辖区内。"
 
 
+@checked
 def conflicts(
     scope: Scope, state: str = "open", limit: int = 50, offset: int = 0
 ) -> tuple[list[dict], int]:
@@ -41,6 +43,7 @@ def conflicts(
     return rows, total
 
 
+@checked
 def decide(scope: Scope, conflict_id: str, take_incoming: bool) -> None:
     """Apply the incoming value (through ledger.write_changes, logged with its source) or keep
     the ledger's; either way the decision is recorded with who and when."""
@@ -88,6 +91,7 @@ def decide(scope: Scope, conflict_id: str, take_incoming: bool) -> None:
         ledger.after_write(cur, review_batch)
 
 
+@checked
 def unplaced(scope: Scope, limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
     """The 待落地 queue of batches loaded inside the caller's subtree."""
     batches.may_import(scope)
@@ -100,6 +104,7 @@ def unplaced(scope: Scope, limit: int = 50, offset: int = 0) -> tuple[list[dict]
     return rows, total
 
 
+@checked
 def place(scope: Scope, batch_id: str, row_no: int, grid_code: str) -> int:
     """Put a waiting row into a grid of the caller's subtree and write it like the commit did:
     the record, its household link, provenance, tags, search keys and rule tags. Returns its id."""

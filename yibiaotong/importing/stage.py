@@ -13,6 +13,7 @@ from typing import Any
 from yibiaotong import catalog, db, mapping
 from yibiaotong.importing import batches, cleaning, reader, sources
 from yibiaotong.importing.batches import ImportError_
+from yibiaotong.permissions import checked
 from yibiaotong.scope import Scope
 
 Progress = Callable[[float, str], None] | None
@@ -170,6 +171,7 @@ def _proposed_target(match, src: sources.Source, allowed: dict[str, str]) -> tup
     return None, "本数据来源不能设置该字段"
 
 
+@checked
 def upload(
     scope: Scope,
     data,
@@ -200,6 +202,7 @@ def _inspect(path, file_name: str, **overrides: str | None) -> reader.FileInfo:
         raise ImportError_(str(exc)) from exc
 
 
+@checked
 def read(
     scope: Scope,
     batch_id: str,
@@ -311,6 +314,7 @@ def _load_raw(cur, batch_id: str, info: reader.FileInfo, path, progress: Progres
     return rows.skipped_empty
 
 
+@checked
 def preview(
     scope: Scope,
     batch_id: str,
@@ -471,6 +475,7 @@ def _counts(cur, batch_id: str) -> dict[str, Any]:
     }
 
 
+@checked
 def summary(scope: Scope, batch_id: str) -> Summary:
     """The preview (or commit) counts of a batch with samples for the page."""
     batch = batches.get(scope, batch_id)
@@ -490,6 +495,7 @@ def summary(scope: Scope, batch_id: str) -> Summary:
     return result
 
 
+@checked
 def samples(scope: Scope, batch_id: str) -> dict[str, list[dict]]:
     """A few rows per action and field changes per kind, masked for the caller's clearance."""
     batch = batches.get(scope, batch_id)

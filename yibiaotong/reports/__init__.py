@@ -2,9 +2,11 @@
 
 The package follows the path of a report: `definition` (what a template may say), `store`
 (catalogue files, versions, reading), `plan` (a template made runnable for one caller and
-unit), `rows` (fetching and presenting rows), `generate` (workbooks, batches, run log, hours
-saved), `forms` (a department's own Excel form filled in) and `editing` (the template editor's
-domain side). Callers use the names below.
+unit), `rows` (fetching and presenting rows), `generation` (workbooks, batches, run log, hours
+saved), `forms` (a department's own Excel form filled in; `counts` for its statistics tables
+and indicator lists) and `editing` (the template editor's domain side). Every function taking
+a `Scope` checks the caller's role and unit itself; those taking a `Prepared` trust it, as only
+`prepare` makes one, after those checks. Callers use the names below.
 """
 
 from yibiaotong.reports.definition import (
@@ -30,7 +32,7 @@ from yibiaotong.reports.forms import (
     fill_form,
     form_choices,
 )
-from yibiaotong.reports.generate import (
+from yibiaotong.reports.generation import (
     BatchResult,
     RunResult,
     batch_codes,

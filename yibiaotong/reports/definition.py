@@ -115,12 +115,14 @@ class Standard:
     code_values: dict[str, dict[str, dict[str, str]]]
     tag_entities: dict[str, str]
     departments: dict[str, str]
+    attrs: dict[str, dict[str, tags.FieldRef]]  # fields kept in attrs: columns, not conditions
 
 
 def standard(cur: duckdb.DuckDBPyConnection | None = None) -> Standard:
     """The field standard, tags and departments currently in force (on `cur` when loading)."""
-    refs, values = {}, {}
+    refs, values, attrs = {}, {}, {}
     for entity in catalog.ENTITIES:
+        attrs[entity] = tags.attr_refs(entity, cur)
         if cur is None:
             refs[entity], values[entity] = tags.reference(entity)
         else:
@@ -132,12 +134,13 @@ def standard(cur: duckdb.DuckDBPyConnection | None = None) -> Standard:
     else:
         tag_rows = db.run(cur, "reports/active_tags").fetchall()
         departments = dict(db.run(cur, "catalog/departments").fetchall())
-    return Standard(refs, values, dict(tag_rows), departments)
+    return Standard(refs, values, dict(tag_rows), departments, attrs)
 
 
 def _field_codes(entity: str, std: Standard) -> dict[str, tags.FieldRef]:
-    """Field-standard codes (not column names) of one entity, for template columns."""
-    return {r.code: r for r in std.refs[entity].values() if r.code}
+    """Field-standard codes (not column names) of one entity, for template columns (fields kept
+    in attrs included)."""
+    return {r.code: r for r in std.refs[entity].values() if r.code} | std.attrs[entity]
 
 
 def _check_spec(entity: str, spec: Any, std: Standard, where: str) -> dict[str, Any]:
@@ -286,6 +289,34 @@ def _check_measures(entity: str, raw: Any, std: Standard) -> list[dict[str, Any]
     return out
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TEXT_NAMES = {
+    "name": "报表名称",
+    "title": "标题",
+    "description": "说明",
+    "header": "表头",
+    "group": "上级表头",
+    "note": "表下注释",
+    "label": "合计行文字",
+    "value": "条件取值",
+}
+
+
+def _check_texts(value: Any, key: str = "") -> None:
+    """Every text of a definition is printable: control characters (NUL, tabs, line breaks …)
+    would break file and sheet names, Excel cells and print layouts."""
+    if isinstance(value, str):
+        if _CONTROL.search(value):
+            what = _TEXT_NAMES.get(key, key)
+            _fail(f"{what}“{_CONTROL.sub('', value)[:30]}”中含有不可见的控制字符，请删除后再保存")
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_texts(v, str(k))
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _check_texts(v, key)
+
+
 def check_definition(data: Any, std: Standard | None = None) -> dict[str, Any]:
     """Validate a template definition and return it canonical; raise ReportError (Chinese)."""
     std = std or standard()
@@ -407,6 +438,7 @@ def check_definition(data: Any, std: Standard | None = None) -> dict[str, Any]:
         out["rows"] = rows
         out["measures"] = _check_measures(entity, data.get("measures"), std)
         out["totals"] = {"label": "合计", "sum": []}
+    _check_texts(out)
     return out
 
 

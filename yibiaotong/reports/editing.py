@@ -46,6 +46,7 @@ def column_choices(entity: str) -> dict[str, str]:
     """What a template column may show: field codes and derived names → Chinese labels."""
     refs, _ = tags.reference(entity)
     out = {r.code: r.label for r in refs.values() if r.code}
+    out.update({code: r.label for code, r in tags.attr_refs(entity).items()})
     for key, d in DERIVED.items():
         if entity in d.entities:
             out[key] = f"{d.label}（派生）"

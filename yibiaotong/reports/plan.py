@@ -10,6 +10,7 @@ from typing import Any
 
 from yibiaotong import catalog, tag_query, tags
 from yibiaotong.excel import kind_of
+from yibiaotong.excel.cells import file_name
 from yibiaotong.excel.report import FormColumn, FormLayout
 from yibiaotong.permissions import checked
 from yibiaotong.reports.definition import _HOUSEHOLD_NEEDS, DERIVED, ReportError, _fail
@@ -26,12 +27,13 @@ class Column:
 
     header: str
     kind: str  # Excel kind
-    source: str  # field | derived | blank
-    key: str  # column name, derived name or ""
+    source: str  # field | derived | related | blank
+    key: str  # column name, derived name ("age" for a related person's age) or ""
     group: str | None = None
     ref: tags.FieldRef | None = None
     total: bool = False
     bands: tuple[tuple[int, float], ...] = ()
+    relation: str | None = None  # related: whose value (head, spouse, father, mother)
 
     @property
     def sensitive(self) -> bool:
@@ -99,7 +101,7 @@ def title_of(defn: Mapping[str, Any], org_code: str, today: date) -> str:
 
 
 def _plan_columns(defn: Mapping[str, Any], refs: Mapping[str, tags.FieldRef]) -> list[Column]:
-    codes = {r.code: r for r in refs.values() if r.code}
+    codes = {r.code: r for r in refs.values() if r.code} | tags.attr_refs(defn["entity"])
     totals = set((defn.get("totals") or {}).get("sum") or [])
     out = []
     for c in defn["columns"]:
@@ -139,9 +141,30 @@ def _plan_columns(defn: Mapping[str, Any], refs: Mapping[str, tags.FieldRef]) ->
                     bands,
                 )
             )
+        elif c.get("related"):
+            out.append(_related_column(defn, c))
         else:
             out.append(Column(c["header"], "text", "blank", "", c.get("group")))
     return out
+
+
+# Whose values a form's column may hold besides the row's own, per kind of row.
+RELATIONS = {"resident": ("head", "spouse", "father", "mother"), "household": ("head",)}
+
+
+def _related_column(defn: Mapping[str, Any], c: Mapping[str, Any]) -> Column:
+    """A column of another person's value (户主身份证号, 母亲姓名, 配偶年龄 …)."""
+    relation = c.get("relation")
+    if relation not in RELATIONS.get(defn["entity"], ()):
+        _fail(f"“{c.get('header')}”所指的人在台账中无法关联")
+    if c["related"] == "age":
+        return Column(c["header"], "int", "related", "age", relation=relation)
+    ref = {r.code: r for r in tags.reference("resident")[0].values() if r.code}.get(c["related"])
+    if ref is None or not ref.column:  # another person's attrs fields are not looked up
+        _fail(f"“{c.get('header')}”对应的字段“{c['related']}”已停用或不能取自他人")
+    return Column(
+        c["header"], kind_of(ref.data_type), "related", ref.column, ref=ref, relation=relation
+    )
 
 
 @checked
@@ -163,11 +186,13 @@ def prepare(
     template's columns (filling a department's own form), without groups or totals.
     """
     if definition is not None:
+        if scope.role != "district_admin":
+            raise AccessDenied("只有区数据局管理员可以预览未保存的模板")
         row = dict(definition)
         row["definition"] = dict(definition)
         row.setdefault("version", 0)
     else:
-        row = template(code, version)
+        row = template(scope, code, version)
         if version is None and not in_force(row):
             _fail(f"报表“{row['name']}”已停用或不在有效期内")
     defn = row["definition"]
@@ -352,7 +377,6 @@ def layout(prepared: Prepared) -> FormLayout:
 
 
 def filename(prepared: Prepared) -> str:
-    """A download name: 报表名_单位_日期.xlsx (characters Windows refuses are dropped)."""
+    """A download name: 报表名_单位_日期.xlsx (characters file systems refuse are dropped)."""
     unit = catalog.org_name(prepared.org_code) or prepared.org_code
-    name = f"{prepared.template['name']}_{unit}_{prepared.as_of:%Y%m%d}.xlsx"
-    return re.sub(r'[\\/:*?"<>|\s]+', "", name)
+    return file_name(f"{prepared.template['name']}_{unit}_{prepared.as_of:%Y%m%d}", ".xlsx")

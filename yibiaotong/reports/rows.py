@@ -36,83 +36,152 @@ def _allowance(age: int | None, bands: Sequence[tuple[int, float]]) -> float | N
     return amount
 
 
+def _related(cur, prepared: Prepared, ids: Sequence[int]) -> tuple[dict, dict]:
+    """For a batch with columns about other people: row id → {relation: person id}, and those
+    people (residents inside the caller's unit only) by id."""
+    if not any(c.source == "related" for c in prepared.columns):
+        return {}, {}
+    if prepared.template["definition"]["entity"] == "resident":
+        links = {
+            p["id"]: {
+                "head": p["head_id"],
+                "spouse": p["spouse_id"],
+                "father": p["father_id"],
+                "mother": p["mother_id"],
+            }
+            for p in db.run_ids(cur, "reports/related_people", ids)
+        }
+    else:
+        links = {
+            h["id"]: {"head": h["head_id"]} for h in db.run_ids(cur, "reports/household_heads", ids)
+        }
+    wanted = [pid for row in links.values() for pid in row.values()]
+    people = {
+        p["id"]: p
+        for p in db.run_ids(cur, "reports/people", wanted, org_code=prepared.scope.org_code)
+    }
+    return links, people
+
+
+def _mask(column, value: Any) -> Any:
+    return masking.mask_value("code" if column.ref.code_list else column.ref.data_type, value)
+
+
+class _Batch:
+    """One fetched batch of rows (tuples) and what its derived and related columns look up."""
+
+    def __init__(self, prepared: Prepared, cur, names: Sequence[str], rows: Sequence[tuple]):
+        self.pos = {name: i for i, name in enumerate(names)}
+        entity = prepared.template["definition"]["entity"]
+        wanted = {c.key for c in prepared.columns if c.source == "derived"}
+        own = self.column("household_id" if entity == "resident" else "id")
+        ids = [r[self.pos["id"]] for r in rows]
+        self.households: dict[int, dict] = {}
+        self.parents: dict[int, str] = {}
+        self.occupants: dict[int, int] = {}
+        if wanted & {"household_no", "head_name", "member_count"}:
+            found = db.run_ids(cur, "reports/household_info", [own(r) for r in rows])
+            self.households = {h["id"]: h for h in found}
+        if wanted & {"mother_name", "father_name"}:
+            mother, father = self.column("mother_id"), self.column("father_id")
+            parent_ids = [mother(r) for r in rows] + [father(r) for r in rows]
+            found = db.run_ids(cur, "tag_query/resident_names", parent_ids)
+            self.parents = {p["id"]: p["name"] for p in found}
+        if "occupant_count" in wanted:
+            found = db.run_ids(cur, "reports/house_occupants", ids)
+            self.occupants = {h["house_id"]: h["occupants"] for h in found}
+        self.links, self.people = _related(cur, prepared, ids)
+
+    def column(self, name: str):
+        """A function reading one fetched column of a row (None when it was not fetched)."""
+        i = self.pos.get(name)
+        return (lambda r: r[i]) if i is not None else (lambda r: None)
+
+
+def _getters(prepared: Prepared, batch: _Batch, orgs, code_names):
+    """One function per column turning a fetched row into the value shown, then the group key."""
+    entity = prepared.template["definition"]["entity"]
+    today = prepared.as_of
+    masked = prepared.masked
+    col = batch.column
+    row_id, grid, born = col("id"), col("grid_code"), col("birth_date")
+    own_household = col("household_id" if entity == "resident" else "id")
+
+    def household(key):
+        return lambda r: (batch.households.get(own_household(r)) or {}).get(key)
+
+    def shown(c, value):
+        if value is None:
+            return None
+        names = code_names.get(c.key) if c.ref is not None and c.ref.code_list else None
+        if names is not None:
+            value = names.get(str(value), value)
+        return _mask(c, value) if c.sensitive and masked else value
+
+    def field(c):
+        read = col(c.key)
+        if not (c.ref.code_list or (c.sensitive and masked)):
+            return read
+        return lambda r: shown(c, read(r))
+
+    def related(c):
+        def person(r):
+            return batch.people.get((batch.links.get(row_id(r)) or {}).get(c.relation))
+
+        if c.key == "age":
+            return lambda r: conditions.age_on((person(r) or {}).get("birth_date"), today)
+        return lambda r: shown(c, (person(r) or {}).get(c.key))
+
+    def unit(length):
+        return lambda r: orgs.get((grid(r) or "")[:length])
+
+    derived = {
+        "age": lambda c: lambda r: conditions.age_on(born(r), today),
+        "street": lambda c: unit(9),
+        "community": lambda c: unit(12),
+        "grid": lambda c: unit(15),
+        "household_no": lambda c: household("household_no"),
+        "head_name": lambda c: household("head_name"),
+        "member_count": lambda c: household("members"),
+        "mother_name": lambda c: lambda r: batch.parents.get(col("mother_id")(r)),
+        "father_name": lambda c: lambda r: batch.parents.get(col("father_id")(r)),
+        "childcare_subsidy": lambda c: lambda r: tag_query.subsidy_for(col("birth_order")(r)),
+        "elderly_allowance": lambda c: (
+            lambda r: _allowance(conditions.age_on(born(r), today), c.bands)
+        ),
+        "occupant_count": lambda c: lambda r: batch.occupants.get(row_id(r), 0),
+    }
+    out = []
+    for c in prepared.columns:
+        if c.source == "field":
+            out.append(field(c))
+        elif c.source == "derived":
+            out.append(derived.get(c.key, lambda c: lambda r: None)(c))
+        elif c.source == "related":
+            out.append(related(c))
+        else:
+            out.append(lambda r: None)
+    level = LEVELS.get(prepared.group_by or "", 0)
+    out.append(
+        (lambda r: orgs.get((grid(r) or "")[:level], (grid(r) or "")[:level]))
+        if level
+        else (lambda r: None)
+    )
+    return out
+
+
 def _present_batch(
     prepared: Prepared,
     cur: duckdb.DuckDBPyConnection,
     names: Sequence[str],
-    batch: Sequence[tuple],
+    rows: Sequence[tuple],
     orgs: Mapping[str, str],
     code_names: Mapping[str, Mapping[str, str]],
 ) -> Iterator[list[Any]]:
     """Display rows (one value per column, then the group key) for one fetched batch."""
-    entity = prepared.template["definition"]["entity"]
-    records = [dict(zip(names, row, strict=True)) for row in batch]
-    wanted = {c.key for c in prepared.columns if c.source == "derived"}
-    households: dict[int, dict] = {}
-    people: dict[int, str] = {}
-    occupants: dict[int, int] = {}
-    if wanted & {"household_no", "head_name", "member_count"}:
-        key = "household_id" if entity == "resident" else "id"
-        households = {
-            h["id"]: h for h in db.run_ids(cur, "reports/household_info", [r[key] for r in records])
-        }
-    if wanted & {"mother_name", "father_name"}:
-        ids = [r.get("mother_id") for r in records] + [r.get("father_id") for r in records]
-        people = {p["id"]: p["name"] for p in db.run_ids(cur, "tag_query/resident_names", ids)}
-    if "occupant_count" in wanted:
-        occupants = {
-            h["house_id"]: h["occupants"]
-            for h in db.run_ids(cur, "reports/house_occupants", [r["id"] for r in records])
-        }
-    today = prepared.as_of
-    masked = prepared.masked
-    level = LEVELS.get(prepared.group_by or "", 0)
-    for r in records:
-        grid = r["grid_code"] or ""
-        household = households.get(r.get("household_id") if entity == "resident" else r["id"])
-        out: list[Any] = []
-        for c in prepared.columns:
-            if c.source == "blank":
-                value = None
-            elif c.source == "field":
-                value = r.get(c.key)
-                if c.ref.code_list and value is not None:
-                    value = code_names[c.key].get(str(value), value)
-                if c.sensitive and masked and value is not None:
-                    value = masking.mask_value(
-                        "code" if c.ref.code_list else c.ref.data_type, value
-                    )
-            else:
-                key = c.key
-                if key == "age":
-                    value = conditions.age_on(r.get("birth_date"), today)
-                elif key == "street":
-                    value = orgs.get(grid[:9])
-                elif key == "community":
-                    value = orgs.get(grid[:12])
-                elif key == "grid":
-                    value = orgs.get(grid)
-                elif key == "household_no":
-                    value = household["household_no"] if household else None
-                elif key == "head_name":
-                    value = household["head_name"] if household else None
-                elif key == "member_count":
-                    value = household["members"] if household else None
-                elif key == "mother_name":
-                    value = people.get(r.get("mother_id"))
-                elif key == "father_name":
-                    value = people.get(r.get("father_id"))
-                elif key == "childcare_subsidy":
-                    value = tag_query.subsidy_for(r.get("birth_order"))
-                elif key == "elderly_allowance":
-                    value = _allowance(conditions.age_on(r.get("birth_date"), today), c.bands)
-                elif key == "occupant_count":
-                    value = occupants.get(r["id"], 0)
-                else:
-                    value = None
-            out.append(value)
-        out.append(orgs.get(grid[:level], grid[:level]) if level else None)
-        yield out
+    getters = _getters(prepared, _Batch(prepared, cur, names, rows), orgs, code_names)
+    for r in rows:
+        yield [get(r) for get in getters]
 
 
 def iter_rows(

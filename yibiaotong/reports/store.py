@@ -23,7 +23,7 @@ from yibiaotong.reports.definition import (
     check_definition,
     standard,
 )
-from yibiaotong.scope import Scope
+from yibiaotong.scope import AccessDenied, Scope
 
 REPORTS_DIR = config.CATALOG_DIR / "reports"
 
@@ -166,6 +166,11 @@ def in_force(template: Mapping[str, Any], today: date | None = None) -> bool:
     )
 
 
+def visible(scope: Scope, row: Mapping[str, Any]) -> bool:
+    """Department staff work with their own department's templates; other roles with all."""
+    return scope.role != "dept_staff" or row["department"] == scope.department
+
+
 @checked
 def templates(
     scope: Scope,
@@ -175,14 +180,17 @@ def templates(
     entity: str | None = None,
     include_inactive: bool = False,
 ) -> list[dict[str, Any]]:
-    """Current versions of the templates, filtered; each with `runnable` and `blocked_by` (why the
-    caller cannot run it, e.g. a sensitive tag without clearance) and `in_force`."""
+    """Current versions of the templates the caller may use (department staff: their own
+    department's), filtered; each with `runnable` and `blocked_by` (why the caller cannot run
+    it, e.g. a sensitive tag without clearance) and `in_force`."""
     rows = [_decode(r) for r in db.fetch_dicts("reports/list_templates")]
     search = (search or "").strip().lower()
     sensitive = {t["code"] for t in tags.tag_index() if t["sensitivity"] == "sensitive"}
     out = []
     for row in rows:
         row["in_force"] = in_force(row)
+        if not visible(scope, row):
+            continue
         if not include_inactive and not row["in_force"]:
             continue
         if department and row["department"] != department:
@@ -237,16 +245,23 @@ def _tags_of(defn: Mapping[str, Any]) -> set[str]:
     }
 
 
-def template(code: str, version: int | None = None) -> dict[str, Any]:
-    """One template version (the current one when version is None); ReportError if absent."""
+@checked
+def template(scope: Scope, code: str, version: int | None = None) -> dict[str, Any]:
+    """One template version the caller may use (the current one when version is None);
+    ReportError if absent, AccessDenied for another department's template (department staff)."""
     rows = db.fetch_dicts("reports/get_template", code=code, version=version)
     if not rows:
         _fail(f"报表模板“{code}”不存在" + (f"（版本 {version}）" if version else ""))
-    return _decode(rows[0])
+    row = _decode(rows[0])
+    if not visible(scope, row):
+        raise AccessDenied("该报表属于其他部门，您只能使用本部门的报表")
+    return row
 
 
-def history(code: str) -> list[dict[str, Any]]:
-    """All versions of one template, newest first, with their run counts."""
+@checked
+def history(scope: Scope, code: str) -> list[dict[str, Any]]:
+    """All versions of one template the caller may use, newest first, with their run counts."""
+    template(scope, code)
     return db.fetch_dicts("reports/template_history", code=code)
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 import plotly.express as px
@@ -232,7 +235,8 @@ def batch(scope: Scope) -> None:
     blocked = [t for t in chosen if not t["runnable"]]
     minutes = sum(t["manual_minutes"] for t in runnable)
     st.caption(
-        f"将生成 {len(runnable)} 张报表，约节省人工 {minutes / 60:.1f} 小时"
+        f"将生成 {len(runnable)} 张报表，按模板估算人工约 {minutes / 60:.1f} 小时"
+        "（本报送期已生成过的不重复计入节省）"
         + (f"；{len(blocked)} 张因权限不能生成，将在压缩包的说明中列出" if blocked else "")
         + "。"
     )
@@ -249,11 +253,14 @@ def savings(scope: Scope) -> None:
     """Hours saved by generated reports in the caller's scope (this month, overall, by department)."""
     s = reports.savings(scope)
     a, b, c, d = st.columns(4)
-    a.metric("本月生成报表", f"{s['runs_month']:,} 张")
+    a.metric("本月生成报表", f"{s['forms_month']:,} 张", help=f"共生成 {s['runs_month']:,} 次")
     b.metric("本月节省人工", f"{s['hours_month']:,} 小时")
-    c.metric("累计生成报表", f"{s['runs']:,} 张")
+    c.metric("累计生成报表", f"{s['forms']:,} 张", help=f"共生成 {s['runs']:,} 次")
     d.metric("累计节省人工", f"{s['hours']:,} 小时")
-    st.caption("节省时间 = 每次生成的报表模板所估算的人工填报分钟数之和。")
+    st.caption(
+        "一张报表按“模板 + 单位 + 报送期”计一次：同一期内重复下载、批量和命令行生成不重复计入；"
+        "节省时间为每张报表模板估算的人工填报分钟数之和。"
+    )
     frame = s["by_department"]
     if not frame.empty:
         frame = frame.assign(节省小时=(frame["minutes_saved"] / 60).round(1))
@@ -293,47 +300,64 @@ def run_log(scope: Scope) -> None:
 def fill_form(scope: Scope) -> None:
     """Upload a department's own blank form, confirm the header mapping, download it filled."""
     st.caption(
-        "上传部门下发的空白 Excel 表样（.xlsx），系统识别表头并匹配字段标准，确认后把数据填入表样副本："
-        "标题、表头、合并单元格和签字栏原样保留，数据行不够时自动插入并加边框。"
+        "上传部门下发的空白 Excel 表样（.xlsx）：名册按行填入每个人（户主、父母、配偶等他人信息取自台账中关联的人），"
+        "统计表、指标表按单位和类别计数填写。标题、表头、合并单元格和签字栏原样保留，公式转为固定值。"
     )
-    lists = [t for t in reports.templates(scope) if t["kind"] == "list" and t["runnable"]]
-    if not lists:
-        st.info("没有可用的名册类报表。")
+    # Rosters of residents first: most departments' forms list people.
+    usable = sorted(
+        (t for t in reports.templates(scope) if t["runnable"]),
+        key=lambda t: (t["kind"] != "list", t["entity"] != "resident"),
+    )
+    if not usable:
+        st.info("没有可用的报表模板。")
         return
-    by_code = {t["code"]: t for t in lists}
+    by_code = {t["code"]: t for t in usable}
     left, right = st.columns(2)
     with left:
         code = st.selectbox(
-            "按哪张报表的筛选条件取数",
+            "按哪张报表的对象和筛选条件取数",
             list(by_code),
             format_func=lambda c: f"{by_code[c]['name']} · {by_code[c]['department_name']}",
             key="rf_code",
         )
     with right:
         org = org_picker(scope, "rf_org")
-    template = by_code[code]
     upload = st.file_uploader("上传空白表样（.xlsx，不超过 10 MB）", type=["xlsx"], key="rf_file")
     if upload is None:
         return
     data = upload.getvalue()
     try:
-        analysis = reports.analyse_form(data, template["entity"], scope)
-    except reports.ReportError as exc:
+        analysis = reports.analyse_form(scope, data, code, org)
+    except (reports.ReportError, AccessDenied) as exc:
         st.error(literal(exc))
         return
     block = analysis.block
     st.success(
-        f"识别到表头：第 {block.first_row}–{block.last_row} 行，共 {len(block.columns)} 列；"
-        f"数据从第 {block.data_row} 行开始，表样留有 {block.blank_rows} 行空白行"
-        + ("，表尾签字栏将随数据下移" if block.footer_row else "")
+        f"识别为{block.kind_name}：表头在第 {block.first_row}–{block.last_row} 行，共 {len(block.columns)} 列；"
+        + (
+            f"数据从第 {block.data_row} 行开始，表样留有 {block.blank_rows} 行空白行"
+            + ("，表尾签字栏将随数据下移" if block.footer_row else "")
+            if block.kind == "roster"
+            else f"共 {len(block.labels)} 行待填"
+        )
         + "。"
     )
-    if analysis.remembered:
+    if analysis.formulas:
         st.info(
-            "此表样上次已确认过字段对应关系，已自动套用；如有变化可在下表中修改。",
-            icon=":material/history:",
+            f"表样中有 {len(analysis.formulas)} 个公式单元格（如 {analysis.formulas[0]}），"
+            "生成时转为固定值或合计数，打开文件时不会计算或联网。",
+            icon=":material/function:",
         )
-    mapping, unconfirmed = _confirm_mapping(analysis)
+    if block.kind != "roster":
+        mapping, unconfirmed = {}, []
+        _show_counts(analysis)
+    else:
+        if analysis.remembered:
+            st.info(
+                "此表样上次已确认过字段对应关系，已自动套用；如有变化可在下表中修改。",
+                icon=":material/history:",
+            )
+        mapping, unconfirmed = _confirm_mapping(analysis)
     if unconfirmed:
         st.warning(
             f"还有 {len(unconfirmed)} 列待确认："
@@ -370,19 +394,44 @@ def fill_form(scope: Scope) -> None:
         except (reports.ReportError, AccessDenied) as exc:
             st.error(literal(exc))
             return
-        st.session_state["rf_result"] = (key, content, run)
+        st.session_state["rf_result"] = (key, _keep_file(content, "rf_file_path"), run)
     ready = st.session_state.get("rf_result")
     if ready and ready[0] == key:
-        run = ready[2]
-        st.success(f"已填入 {run.rows:,} 行，对应关系已记住，下次上传同一表样自动套用。")
+        run, path = ready[2], ready[1]
+        done = "行" if block.kind == "roster" else "行统计数"
+        st.success(
+            f"已填入 {run.rows:,} {done}"
+            + ("，对应关系已记住，下次上传同一表样自动套用。" if block.kind == "roster" else "。")
+        )
         st.download_button(
             "下载填好的表样",
-            ready[1],
+            data=lambda: Path(path).read_bytes(),
             file_name=run.filename,
             mime=XLSX_MIME,
             icon=":material/download:",
             key="rf_download",
         )
+
+
+def _keep_file(content: bytes, key: str) -> str:
+    """Keep a produced file on disk for the download button (the session keeps only its path),
+    replacing this session's previous one."""
+    old = st.session_state.get(key)
+    if old:
+        Path(old).unlink(missing_ok=True)
+    handle, name = tempfile.mkstemp(prefix="yibiaotong-", suffix=".xlsx")
+    with os.fdopen(handle, "wb") as f:
+        f.write(content)
+    st.session_state[key] = name
+    return name
+
+
+def _show_counts(analysis: reports.FormAnalysis) -> None:
+    """How each category (or item) of a statistics table will be counted, and what stays blank."""
+    table = analysis.table
+    rows = [{"表头或项目": k, "统计口径": v} for k, v in table.understood.items()]
+    rows += [{"表头或项目": k, "统计口径": f"留空：{v}"} for k, v in table.blank.items()]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, placeholder="")
 
 
 _BLANK_CHOICE = "__blank__"
@@ -407,8 +456,7 @@ def _confirm_mapping(
     for i, col in enumerate(waiting):
         if i % 2 == 0:
             row = st.columns(2)
-        match = analysis.matches[col.key]
-        first = [c.field for c in match.candidates if c.field in analysis.choices]
+        first = analysis.options(col.key)
         options = [*first, _BLANK_CHOICE, *(k for k in analysis.choices if k not in first)]
         with row[i % 2]:
             chosen = st.selectbox(

@@ -209,9 +209,9 @@ def _preview(scope: Scope, checked: dict | None, k: str) -> None:
         st.dataframe(frame, hide_index=True, placeholder="")
 
 
-def _history(code: str) -> None:
+def _history(scope: Scope, code: str) -> None:
     st.markdown("**版本记录**")
-    history = pd.DataFrame(reports.history(code)).rename(
+    history = pd.DataFrame(reports.history(scope, code)).rename(
         columns={
             "version": "版本",
             "name": "名称",
@@ -233,7 +233,7 @@ def editor(scope: Scope) -> None:
     if defn["kind"] == "summary":
         st.info("统计表模板请在 data/catalog/reports/ 中按 YAML 维护；此处可查看定义和版本。")
         st.json(defn, expanded=False)
-        st.dataframe(pd.DataFrame(reports.history(code)), hide_index=True, placeholder="")
+        st.dataframe(pd.DataFrame(reports.history(scope, code)), hide_index=True, placeholder="")
         return
     k = f"re_{code}"
     head = _head(code, defn, k)
@@ -260,4 +260,4 @@ def editor(scope: Scope) -> None:
                 "此前的运行记录仍指向各自使用的版本。"
             )
     if code != _NEW:
-        _history(code)
+        _history(scope, code)

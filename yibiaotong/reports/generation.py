@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import tempfile
 import time
@@ -18,6 +19,7 @@ from typing import IO, Any
 import pandas as pd
 
 from yibiaotong import auth, catalog, db, tag_query
+from yibiaotong.excel.cells import file_name
 from yibiaotong.excel.report import FormError, FormResult, write_form
 from yibiaotong.permissions import checked
 from yibiaotong.reports.definition import ReportError
@@ -25,6 +27,8 @@ from yibiaotong.reports.plan import Prepared, filename, layout, prepare
 from yibiaotong.reports.rows import count, iter_rows
 from yibiaotong.reports.store import template, templates
 from yibiaotong.scope import AccessDenied, Scope
+
+log = logging.getLogger("yibiaotong")
 
 
 @dataclass(frozen=True)
@@ -39,22 +43,18 @@ class RunResult:
     masked: bool
     run_id: int | None  # None in a batch: its runs are logged together once delivered
     filename: str
-    streamed: bool = False
 
 
-def _write(
-    prepared: Prepared, out: IO[bytes], stream_above: int | None = None, limit: int | None = None
-) -> FormResult:
-    """Write the workbook to `out` from one read snapshot (the count picks the Excel mode)."""
+def _write(prepared: Prepared, out: IO[bytes], limit: int | None = None) -> FormResult:
+    """Write the workbook to `out` from one read snapshot."""
     with db.cursor() as cur:
         cur.execute("begin transaction")
         try:
             total = count(prepared, cur)
             if limit is not None:
                 total = min(total, limit)
-            kwargs = {} if stream_above is None else {"stream_above": stream_above}
             rows = iter_rows(prepared, cur, limit=limit)
-            return write_form(out, layout(prepared), rows, row_count=total, **kwargs)
+            return write_form(out, layout(prepared), rows, row_count=total)
         except FormError as exc:
             raise ReportError(str(exc)) from exc
         finally:
@@ -63,20 +63,24 @@ def _write(
 
 def _log_run(
     prepared: Prepared, rows: int, seconds: float, file_hash: str, batch_id: str | None
-) -> int:
+) -> tuple[int, int]:
+    """Log a run; returns its id and the minutes it saved (see _insert_run)."""
     with db.transaction() as cur:
         return _insert_run(cur, prepared, rows, seconds, file_hash, batch_id)
 
 
 def _insert_run(
     cur, prepared: Prepared, rows: int, seconds: float, file_hash: str, batch_id: str | None
-) -> int:
+) -> tuple[int, int]:
+    """Insert the run and its access-log line; returns its id and the minutes it saved: the
+    template's manual minutes, or 0 when the template was already produced for this org unit
+    in this reporting period."""
     defn = prepared.template["definition"]
     detail = (
         f"{defn['name']}（{defn['code']} v{prepared.template['version']}）"
         f"{catalog.org_label(prepared.org_code)} {rows} 行，{'已脱敏' if prepared.masked else '未脱敏'}"
     )
-    run_id = db.run(
+    run_id, minutes = db.run(
         cur,
         "reports/insert_run",
         username=prepared.scope.username,
@@ -89,14 +93,27 @@ def _insert_run(
         minutes_saved=int(prepared.template["manual_minutes"]),
         masked=prepared.masked,
         batch_id=batch_id,
-    ).fetchone()[0]
+        frequency=defn["frequency"],
+    ).fetchone()
     auth.log_access(
         cur,
         prepared.scope.username,
         "report_unmasked" if not prepared.masked else "report_generate",
         detail,
     )
-    return run_id
+    return run_id, minutes
+
+
+def _minutes_if_logged_now(prepared: Prepared) -> int:
+    """The minutes a run would book if logged now (a batch logs its runs on delivery)."""
+    defn = prepared.template["definition"]
+    counted = db.fetch_value(
+        "reports/form_counted",
+        template_code=defn["code"],
+        org_code=prepared.org_code,
+        frequency=defn["frequency"],
+    )
+    return 0 if counted else int(prepared.template["manual_minutes"])
 
 
 @checked
@@ -107,7 +124,6 @@ def generate(
     org_code: str | None = None,
     masked: bool | None = None,
     batch_id: str | None = None,
-    stream_above: int | None = None,
     prepared: Prepared | None = None,
     limit: int | None = None,
     defer_log: list[Callable[[Any], int]] | None = None,
@@ -120,10 +136,12 @@ def generate(
     appended there, for a batch to log every run once the whole batch is delivered.
     Raises ReportError / AccessDenied.
     """
+    if prepared is not None and prepared.scope != scope:
+        raise AccessDenied("报表计划不属于当前用户")
     prepared = prepared or prepare(scope, code, org_code, masked=masked)
     started = time.perf_counter()
     with tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024) as tmp:
-        result = _write(prepared, tmp, stream_above, limit)
+        result = _write(prepared, tmp, limit)
         tmp.seek(0)
         digest = hashlib.sha256()
         while chunk := tmp.read(1 << 20):
@@ -145,9 +163,9 @@ def generate(
     seconds = time.perf_counter() - started
     log_args = (prepared, result.rows, seconds, digest.hexdigest(), batch_id)
     if defer_log is None:
-        run_id = _log_run(*log_args)
+        run_id, minutes = _log_run(*log_args)
     else:
-        run_id = None
+        run_id, minutes = None, _minutes_if_logged_now(prepared)
         defer_log.append(lambda cur: _insert_run(cur, *log_args))
     return RunResult(
         code=prepared.code,
@@ -156,11 +174,10 @@ def generate(
         rows=result.rows,
         seconds=seconds,
         file_hash=digest.hexdigest(),
-        minutes_saved=int(prepared.template["manual_minutes"]),
+        minutes_saved=minutes,
         masked=prepared.masked,
         run_id=run_id,
         filename=filename(prepared),
-        streamed=result.streamed,
     )
 
 
@@ -188,6 +205,13 @@ def batch_codes(scope: Scope, department: str | None = None) -> list[dict[str, A
     return templates(scope, department=department)
 
 
+def _name_of(scope: Scope, code: str) -> str:
+    try:
+        return template(scope, code)["name"]
+    except (ReportError, AccessDenied):
+        return code
+
+
 @checked
 def batch_zip(
     scope: Scope,
@@ -199,7 +223,9 @@ def batch_zip(
     batch_id: str | None = None,
 ) -> BatchResult:
     """Every template in `codes` for one org unit into one .zip; a template the caller may not
-    run (sensitive tags, stopped, retired field) is listed in 未生成说明.txt instead.
+    run (sensitive tags, stopped, retired field) is listed in 生成说明.txt instead, and so is
+    one that fails for an unforeseen reason (logged): the others are still delivered. Each
+    workbook goes through a temporary file into the zip.
 
     The runs are logged only once the zip is complete, all in one transaction — or, with
     `deliver` (a job's), in the transaction that marks the job done — so a batch that dies
@@ -215,27 +241,33 @@ def batch_zip(
         for number, code in enumerate(codes, start=1):
             if progress:
                 progress(number - 1, total, code)
-            try:
-                prepared = prepare(scope, code, org)
-                buffer = io.BytesIO()
-                run = generate(
-                    scope,
-                    code,
-                    buffer,
-                    org,
-                    batch_id=batch_id,
-                    prepared=prepared,
-                    defer_log=pending,
-                )
-            except (ReportError, AccessDenied) as exc:
+            with tempfile.TemporaryDirectory() as folder:
+                book = Path(folder) / "report.xlsx"
                 try:
-                    name = template(code)["name"]
-                except ReportError:
-                    name = code
-                skipped.append((name, str(exc)))
-                continue
-            department = catalog.department_name(prepared.template["department"]) or ""
-            zf.writestr(f"{number:02d}_{department}_{run.filename}", buffer.getvalue())
+                    prepared = prepare(scope, code, org)
+                    run = generate(
+                        scope,
+                        code,
+                        book,
+                        org,
+                        batch_id=batch_id,
+                        prepared=prepared,
+                        defer_log=pending,
+                    )
+                except (ReportError, AccessDenied) as exc:
+                    skipped.append((_name_of(scope, code), str(exc)))
+                    continue
+                except Exception:  # one broken template must not cost the others their batch
+                    log.exception("batch %s: template %s failed", batch_id, code)
+                    skipped.append(
+                        (
+                            _name_of(scope, code),
+                            "生成时出错（已记入系统日志），请联系区数据局管理员",
+                        )
+                    )
+                    continue
+                department = catalog.department_name(prepared.template["department"]) or ""
+                zf.write(book, file_name(f"{number:02d}_{department}_{run.filename}"))
             runs.append(run)
         lines = [
             f"一表通报表中心 批量生成 {datetime.now():%Y-%m-%d %H:%M}",
@@ -265,13 +297,19 @@ def batch_zip(
 
 @checked
 def saved_query_reports(scope: Scope) -> list[dict[str, Any]]:
-    """Tag queries their owners marked 作为报表 that the caller may run (own or shared)."""
-    return [q for q in tag_query.list_saved(scope) if q.get("as_report")]
+    """Tag queries marked 作为报表 that the caller may run: their own and those shared with
+    them — department staff only their own (a colleague's query may need other fields)."""
+    own_only = scope.role == "dept_staff"
+    return [
+        q for q in tag_query.list_saved(scope) if q.get("as_report") and (q["mine"] or not own_only)
+    ]
 
 
 @checked
 def saved_query_bytes(scope: Scope, saved_id: int) -> bytes:
     """One such query exported through the tag query's own Excel export (logged there)."""
+    if not any(q["id"] == saved_id for q in saved_query_reports(scope)):
+        raise AccessDenied("该自定义报表不存在，或不能由您生成")
     spec = tag_query.load_saved(scope, saved_id)
     buffer = io.BytesIO()
     tag_query.export(scope, spec, buffer)
@@ -282,11 +320,22 @@ def saved_query_bytes(scope: Scope, saved_id: int) -> bytes:
 # Run log and hours saved
 
 
+def _department_of(scope: Scope) -> str | None:
+    """Department staff see their own department's runs; other roles every department's."""
+    return scope.department if scope.role == "dept_staff" else None
+
+
 @checked
 def runs(scope: Scope, limit: int = 50, offset: int = 0) -> pd.DataFrame:
-    """One page of runs inside the caller's scope, newest first, with Chinese column labels."""
+    """One page of runs inside the caller's scope, newest first, with Chinese column labels.
+    计入节省 says whether the run booked its form's manual minutes (the first of its template,
+    unit and reporting period) or repeated one already counted."""
     frame = db.fetch_df(
-        "reports/list_runs", org_code=scope.org_code, limit=int(limit), offset=int(offset)
+        "reports/list_runs",
+        org_code=scope.org_code,
+        department=_department_of(scope),
+        limit=int(limit),
+        offset=int(offset),
     )
     frame = frame.rename(
         columns={
@@ -296,11 +345,13 @@ def runs(scope: Scope, limit: int = 50, offset: int = 0) -> pd.DataFrame:
             "template_version": "版本",
             "department_name": "部门",
             "org_name": "范围",
+            "period": "报送期",
             "rows": "行数",
             "seconds": "耗时（秒）",
             "minutes_saved": "节省（分钟）",
         }
     )
+    frame["计入节省"] = frame.pop("counted").map({True: "是", False: "否（同期已计）"})
     frame["脱敏"] = frame.pop("masked").map({True: "是", False: "否"})
     frame["文件摘要"] = frame.pop("file_hash").str[:12]
     return frame[
@@ -311,9 +362,11 @@ def runs(scope: Scope, limit: int = 50, offset: int = 0) -> pd.DataFrame:
             "版本",
             "部门",
             "范围",
+            "报送期",
             "行数",
             "耗时（秒）",
             "节省（分钟）",
+            "计入节省",
             "脱敏",
             "文件摘要",
         ]
@@ -322,17 +375,28 @@ def runs(scope: Scope, limit: int = 50, offset: int = 0) -> pd.DataFrame:
 
 @checked
 def savings(scope: Scope, today: date | None = None) -> dict[str, Any]:
-    """Runs and hours saved inside the scope: totals, this month, per department, per month."""
+    """Runs, forms and hours saved inside the scope: totals, this month, per department, per
+    month. A form counts once per template, org unit and reporting period, however often it
+    is downloaded."""
     today = today or date.today()
-    month_start = today.replace(day=1)
-    row = db.fetch_dicts("reports/run_totals", org_code=scope.org_code, month_start=month_start)[0]
+    department = _department_of(scope)
+    org = scope.org_code
+    row = db.fetch_dicts(
+        "reports/run_totals", org_code=org, month_start=today.replace(day=1), department=department
+    )[0]
     since = date(today.year - 1, today.month, 1)
     return {
         "runs": row["runs"],
+        "forms": row["forms"],
         "rows": int(row["rows"]),
         "hours": round(row["minutes_saved"] / 60, 1),
         "runs_month": row["runs_month"],
+        "forms_month": row["forms_month"],
         "hours_month": round(row["minutes_month"] / 60, 1),
-        "by_department": db.fetch_df("reports/saved_by_department", org_code=scope.org_code),
-        "by_month": db.fetch_df("reports/saved_by_month", org_code=scope.org_code, since=since),
+        "by_department": db.fetch_df(
+            "reports/saved_by_department", org_code=org, department=department
+        ),
+        "by_month": db.fetch_df(
+            "reports/saved_by_month", org_code=org, since=since, department=department
+        ),
     }
