@@ -9,6 +9,7 @@ import streamlit as st
 from yibiaotong import dashboard
 from yibiaotong.scope import Scope
 from yibiaotong.ui import charts
+from yibiaotong.ui.markdown import literal
 
 REFRESH_SECONDS = {True: 60, False: 300}
 RANKED_BARS = {True: 6, False: 10}  # bars of a ranked chart (rental, grids, quality)
@@ -221,7 +222,7 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
             if by_department is None:
                 st.caption("各部门在用报表模板：暂无")
             elif screen:
-                leading = "、".join(f"{d} {n}" for d, n in by_department.head(4).values)
+                leading = "、".join(f"{literal(d)} {n}" for d, n in by_department.head(4).values)
                 st.caption(f"在用模板：{leading} 等 {len(by_department)} 个部门")
             else:
                 draw(st, templates, 240)

@@ -51,7 +51,7 @@ def show(scope: Scope) -> None:
             icon=":material/warning:",
         )
     c = st.columns(3)
-    c[0].metric("数据库大小", _mb(s["db_bytes"] + s["wal_bytes"]), help=s["db_path"])
+    c[0].metric("数据库大小", _mb(s["db_bytes"] + s["wal_bytes"]), help=literal(s["db_path"]))
     c[1].metric(
         "日增长（近 30 天）",
         "数据不足" if s["growth_per_day"] is None else _mb(s["growth_per_day"]),

@@ -106,7 +106,7 @@ def start(scope: Scope, kind: str, session_key: str, **params) -> str | None:
     try:
         job_id = jobs.submit(scope, kind, **params)
     except (jobs.JobError, AccessDenied) as exc:
-        st.error(str(exc))
+        st.error(literal(exc))
         return None
     st.session_state[session_key] = job_id
     return job_id

@@ -197,7 +197,7 @@ def edit_form(scope: Scope, entity: str, rec: dict) -> None:
                     scope, f, ledger.value_of(rec, f), f"{prefix}_{f['code']}"
                 )
                 if f["code"] in sources:  # where the value came from, beside it
-                    st.caption(ledger.provenance_text(sources[f["code"]]))
+                    st.caption(literal(ledger.provenance_text(sources[f["code"]])))
         submitted = st.form_submit_button("保存修改", type="primary", icon=":material/save:")
     readonly = [f for f in ledger.fields(entity) if f["column_name"] in ledger.EVENT_ONLY_COLUMNS]
     with st.expander("关联与业务字段（通过业务办理修改）"):
@@ -281,7 +281,7 @@ def confirm_dialog(scope: Scope) -> None:
         st.session_state.pop("ledger_pending", None)
         st.rerun()
     if stale is not None:
-        st.error(str(stale) + " 以下是他人在此期间的修改：")
+        st.error(literal(stale) + " 以下是他人在此期间的修改：")
         for ch in stale.meanwhile:
             st.markdown(
                 f"- {ch['changed_at']:%H:%M:%S} {literal(ch['username'])} 将 "

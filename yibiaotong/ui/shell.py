@@ -10,6 +10,7 @@ import streamlit as st
 
 from yibiaotong import audit, db
 from yibiaotong.scope import Scope
+from yibiaotong.ui.markdown import literal
 from yibiaotong.ui.pages import BY_STEM, pages_for
 from yibiaotong.ui.session_view import keep_session, login  # noqa: F401  (the app's entry points)
 
@@ -63,8 +64,9 @@ def run_page(page) -> None:
 
 
 def flash(message: str) -> None:
-    """A toast that survives the st.rerun() that follows a save."""
-    st.session_state["yb_flash"] = message
+    """A toast that survives the st.rerun() that follows a save (its text shown as typed: it may
+    name a user, a code or a template)."""
+    st.session_state["yb_flash"] = literal(message)
 
 
 def _stop_with(message: str) -> None:
