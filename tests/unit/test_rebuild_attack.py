@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from yibiaotong import auth, dashboard, db, ledger, reports, tag_query
 from yibiaotong.config import ROOT
@@ -357,6 +357,50 @@ def report_paths(scope: Scope) -> Iterator[tuple[str, dict, str]]:
             yield path, dict(zip(headers, values, strict=False)), ""
 
 
+FORM_HEADERS = (
+    "序号",
+    "姓名",
+    "性别",
+    "出生年月",
+    "公民身份号码",
+    "联系电话",
+    "户主姓名",
+    "户主身份证号",
+)
+
+
+def _blank_form() -> bytes:
+    """A department's own roster form: a title, one header row (出生年月 is filled as a month)."""
+    wb = Workbook()
+    wb.active.append(["人员花名册"])
+    wb.active.append(list(FORM_HEADERS))
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def form_paths(scope: Scope, limit: int = 6) -> Iterator[tuple[str, dict, str]]:
+    """The caller's own form filled from resident templates: every column the mapper offers."""
+    data, done = _blank_form(), 0
+    for template in reports.templates(scope):
+        if template["entity"] != "resident" or template["kind"] != "list" or done == limit:
+            continue
+        try:
+            analysis = reports.analyse_form(scope, data, template["code"])
+            mapping = {
+                k: analysis.mapping.get(k) or analysis.suggested.get(k) for k in analysis.mapping
+            }
+            filled, _ = reports.fill_form(scope, template["code"], data, mapping, remember=False)
+        except (reports.ReportError, AccessDenied):
+            continue
+        done += 1
+        text, rows = _workbook(filled, header_row=2)
+        path = f"表样·{template['name']}"
+        yield path, {}, text
+        for row in rows:
+            yield path, row, ""
+
+
 def dashboard_paths(scope: Scope) -> Iterator[tuple[str, dict, str]]:
     yield "大屏导出", {}, _workbook(dashboard.export_xlsx(scope))[0]
 
@@ -458,6 +502,7 @@ def test_no_uncleared_path_gives_back_an_id_number_or_a_phone(district, capsys):
         tag_query_paths(staff),
         report_paths(leader),
         report_paths(staff),
+        form_paths(leader),
         dashboard_paths(leader),
     )
     found = attack(paths, secrets_of_district())
@@ -487,6 +532,7 @@ def test_no_uncleared_path_gives_back_an_id_number_or_a_phone(district, capsys):
     assert checked > 1000 and dated > 1000, (checked, dated)
     assert set(found.rows) >= {"台账列表", "记录与历史", "标签查询页面", "标签查询导出", "大屏导出"}
     assert sum(path.startswith("报表·") for path in found.rows) >= 20
+    assert sum(path.startswith("表样·") for path in found.rows) >= 3
     with capsys.disabled():
         print(
             f"\nrebuild attack: {sum(found.rows.values()):,} rows on {len(found.rows)} paths, "
