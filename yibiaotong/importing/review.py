@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from yibiaotong import catalog, db, ledger
+from yibiaotong import audit, catalog, db, ledger
 from yibiaotong.importing import batches, commit, stage
 from yibiaotong.importing.batches import ImportError_
 from yibiaotong.permissions import checked
@@ -33,13 +33,22 @@ def conflicts(
         "importing/list_conflicts", org_code=scope.org_code, state=state, limit=limit, offset=offset
     )
     total = db.fetch_value("importing/count_conflicts", org_code=scope.org_code, state=state)
+    unmasked = 0
     for row in rows:
         defs = {f["code"]: f for f in catalog.field_defs(row["entity"])}
         f = defs.get(row["field"])
         row["field_name"] = f["name"] if f else row["field"].removeprefix("attr:")
         row["kind_name"] = KINDS.get(row["kind"], row["kind"])
+        unmasked += bool(scope.clearance and f and f["sensitivity"] == "sensitive")
         for side in ("current_value", "incoming_value"):
             row[side] = ledger.display(scope, f, row[side]) if f else (row[side] or "")
+    if unmasked:
+        audit.viewed(
+            scope,
+            "list_view",
+            ("import_conflicts", state, tuple(r["id"] for r in rows)),
+            f"回流冲突审核：{unmasked} 项含未脱敏敏感字段",
+        )
     return rows, total
 
 

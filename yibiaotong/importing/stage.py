@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from yibiaotong import catalog, db, mapping
+from yibiaotong import audit, catalog, db, mapping
 from yibiaotong.importing import batches, cleaning, reader, sources
 from yibiaotong.importing.batches import ImportError_
 from yibiaotong.permissions import checked
@@ -504,6 +504,20 @@ def samples(scope: Scope, batch_id: str) -> dict[str, list[dict]]:
         out.setdefault(row["action"], []).append(row)
     for row in db.fetch_dicts("importing/sample_changes", batch_id=batch_id, per_kind=SAMPLE):
         out.setdefault(f"change:{row['kind']}", []).append(row)
+    sensitive = {
+        f["code"] for f in catalog.field_defs(batch["entity"]) if f["sensitivity"] == "sensitive"
+    }
+    shown = {
+        sources.KEY_FIELDS[batch["entity"]],
+        *(r.get("field") for g in out.values() for r in g),
+    }
+    if scope.clearance and sensitive & shown:  # sample rows name a record by its key (ID number)
+        audit.viewed(
+            scope,
+            "list_view",
+            ("import_samples", batch_id),
+            f"回流预览样例（批次 {batch_id[:8]}）：{sum(map(len, out.values()))} 行，含未脱敏敏感字段",
+        )
     return _masked(scope, batch["entity"], out)
 
 
