@@ -93,3 +93,20 @@ def module_db(fixture_db, tmp_path_factory) -> Path:
     yield path
     db.close_all()
     os.environ["YIBIAOTONG_DB"] = str(fixture_db)
+
+
+@pytest.fixture
+def logged(writable_db):
+    """logged(action): details of the access_log rows of an action written since the test began
+    (the fixture district already holds some)."""
+    with db.cursor() as cur:
+        before = cur.execute("select count(*) from access_log").fetchone()[0]
+
+    def details(action: str = "list_view") -> list[str]:
+        with db.cursor() as cur:
+            rows = cur.execute(
+                "select action, detail from access_log order by rowid offset $n", {"n": before}
+            ).fetchall()
+        return [detail for kind, detail in rows if kind == action]
+
+    return details

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from test_ledger_page import first_resident_id, open_ledger
 from test_pages import logged_in_app
 
@@ -15,23 +14,6 @@ def sent(at) -> str:
     """Everything the page would send to the browser: every element's message, table data
     included (Arrow strings travel as plain bytes)."""
     return "\n".join(str(node.proto) for node in at._tree if getattr(node, "proto", None))
-
-
-@pytest.fixture
-def logged(writable_db):
-    """Details of the access_log rows of an action written since the test began (the shared
-    fixture district already holds some from other page tests)."""
-    with db.cursor() as cur:
-        before = cur.execute("select count(*) from access_log").fetchone()[0]
-
-    def details(action: str) -> list[str]:
-        with db.cursor() as cur:
-            rows = cur.execute(
-                "select action, detail from access_log order by rowid offset $n", {"n": before}
-            ).fetchall()
-        return [detail for kind, detail in rows if kind == action]
-
-    return details
 
 
 def test_an_unmasked_list_is_logged_once_per_page_view(logged):

@@ -11,21 +11,6 @@ from yibiaotong.scope import Scope
 SPEC = {"entity": "resident", "tags": {"all": ["elderly"]}}
 
 
-@pytest.fixture
-def logged(writable_db):
-    with db.cursor() as cur:
-        before = cur.execute("select count(*) from access_log").fetchone()[0]
-
-    def rows(action: str = "list_view") -> list[str]:
-        with db.cursor() as cur:
-            found = cur.execute(
-                "select action, detail from access_log order by rowid offset $n", {"n": before}
-            ).fetchall()
-        return [detail for kind, detail in found if kind == action]
-
-    return rows
-
-
 # Each path a cleared user sees unmasked people through, and its masked twin.
 LISTS = {
     "台账列表": lambda s: ledger.search(s, "resident"),
