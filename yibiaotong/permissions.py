@@ -336,7 +336,17 @@ NO_CALLER: dict[str, str] = {
     "importing.job_kinds.import_undo": _JOB,
     "importing.cli.add_parser": _OPERATOR,
     "importing.cli.run": _OPERATOR,
+    "ledger.refresh_address_search": _INSIDE,
+    "ledger.refresh_batch_addresses": _INSIDE,
+    "reports.store.expired_on": _PURE,
+    "reports.store.not_in_force_reason": _PURE,
+    "reports.store.granted": _REFERENCE,
+    "reports.store.insert_next_version": _INSIDE,
 }
+
+# Domain packages that landed after this table was last reviewed: their functions check roles
+# themselves today and are classified here next (the walk reports them until then).
+PENDING_REVIEW = ("admission",)
 
 # Modules below the domain: infrastructure, validators, writers and reference data. Their
 # functions never read the ledger for a caller (the domain functions above do, then call them).

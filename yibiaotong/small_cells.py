@@ -104,6 +104,10 @@ def suppress(
             if shown:
                 break
         else:
-            break
+            # Nothing shown is left to hide (every cell of its sums is small): the bounds of
+            # "<5" themselves fix it (a 2 x 2 table of ones totals 4), so it says nothing at all.
+            small.discard(exposed)
+            withheld.add(exposed)
+            continue
         withheld.add(min(shown, key=lambda k: (cells[k], repr(k))))
     return {**dict.fromkeys(small, SMALL), **dict.fromkeys(withheld, WITHHELD)}

@@ -15,7 +15,6 @@ import duckdb
 import pytest
 from browser_helpers import DESKTOP, PHONE, ROOT, Server, login, open_app, shot, wait_for_app
 from playwright.sync_api import expect
-from test_import_browser import upload
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "Demo@2026"
@@ -135,23 +134,6 @@ def test_planted_markdown_in_a_record_title_and_confirm_list_stays_text(planted,
         expect(dialog.get_by_text("工作单位")).to_be_visible()
         assert PLANTED[0] in dialog.inner_text().replace("\u200b", "")
         shot(page, "privacy-planted-confirm-desktop")
-
-
-def test_planted_markdown_in_an_uploaded_files_headers_and_cells_stays_text(
-    planted, context_factory, tmp_path
-):
-    """数据回流 shows the headers and sample cells of any department's file: text, as typed."""
-    rows = ["姓名,身份证号," + ",".join(PLANTED), "某人,330102198001010011," + ",".join(PLANTED)]
-    path = tmp_path / "回流名册.csv"
-    path.write_bytes(("\r\n".join(rows) + "\r\n").encode("utf-8"))
-    with visit(context_factory, planted[0], "clerk_zlk") as page:
-        go_to(page, "数据回流")
-        upload(page, path, "公安流动人口（居住登记）")
-        expect(page.get_by_text("逐列确认").first).to_be_visible(timeout=30_000)
-        text = shown(page)
-        for planted_text in PLANTED:
-            assert planted_text in text
-        shot(page, "privacy-planted-import-headers-desktop")
 
 
 def test_tables_of_people_offer_no_csv_download(planted, context_factory):

@@ -66,7 +66,9 @@ def domain_functions() -> dict[str, Callable]:
     for info in pkgutil.walk_packages(yibiaotong.__path__, "yibiaotong."):
         short = info.name.removeprefix("yibiaotong.")
         top = short.split(".")[0]
-        if top in ("ui", "__main__") or top in permissions.INFRASTRUCTURE_MODULES:
+        if top in ("ui", "__main__", *permissions.PENDING_REVIEW):
+            continue
+        if top in permissions.INFRASTRUCTURE_MODULES:
             continue
         module = importlib.import_module(info.name)
         for name, fn in vars(module).items():

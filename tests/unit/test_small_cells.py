@@ -20,7 +20,9 @@ def possible_values(cells: dict, sums: list[Sum], marks: dict) -> dict | None:
     A depth-first search over the hidden cells, each sum checked as soon as all its cells have
     a value."""
     hidden = sorted(marks, key=repr)
-    ceiling = max(cells.values())
+    # "—" is any count; bounded only to keep the search finite, above the largest true count
+    # (that count itself as the bound would hand the viewer knowledge they do not have).
+    ceiling = max(cells.values()) + 4
     ranges = {k: range(1, 5) if marks[k] == SMALL else range(0, ceiling + 1) for k in hidden}
     order = {k: n for n, k in enumerate(hidden)}
     # Sums to check once the n-th hidden cell has its value (their last hidden member).
@@ -36,7 +38,7 @@ def possible_values(cells: dict, sums: list[Sum], marks: dict) -> dict | None:
     def walk(n: int) -> None:
         nonlocal steps
         steps += 1
-        if steps > 100_000:
+        if steps > 1_000_000:
             raise OverflowError
         if n == len(hidden):
             for k in hidden:
@@ -55,9 +57,14 @@ def possible_values(cells: dict, sums: list[Sum], marks: dict) -> dict | None:
 
 
 def assert_safe(cells: dict, sums: list[Sum], marks: dict) -> bool:
-    """Every count 1–4 is "<5", and none of them is fixed by the rest; False if not checked."""
+    """Every count 1–4 is hidden ("<5", or "—" where the bounds of "<5" alone would fix it, as
+    in a 2 x 2 table of ones whose total must be 4), and no "<5" is fixed by the rest; False if
+    not checked."""
     for key, value in cells.items():
-        assert (marks.get(key) == SMALL) == (0 < value < 5), key
+        if 0 < value < 5:
+            assert marks.get(key) in (SMALL, WITHHELD), key
+        else:
+            assert marks.get(key) != SMALL, key
     possible = possible_values(cells, sums, marks)
     if possible is None:
         return False
@@ -101,6 +108,13 @@ def test_a_sum_that_does_not_hold_is_not_used():
 def test_tables_an_attacker_solved_when_each_sum_was_checked_alone(table):
     cells, sums = margins(table)
     assert assert_safe(cells, sums, suppress(cells, sums))
+
+
+def test_a_table_of_small_counts_whose_bounds_fix_the_total_hides_the_total():
+    cells, sums = margins([[1, 1], [1, 1]])  # four cells of at least 1: a "<5" total is 4
+    marks = suppress(cells, sums)
+    assert assert_safe(cells, sums, marks)
+    assert marks[("all", "all")] == WITHHELD
 
 
 def margins(table: list[list[int]]) -> tuple[dict, list[Sum]]:
