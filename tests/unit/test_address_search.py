@@ -97,7 +97,7 @@ def test_every_entity_finds_by_address_what_a_plain_scan_finds(use_fixture_db):
             assert found(scope, "resident", term) == plain(scope, "resident", term), term
         for entity in ("household", "house", "shop"):
             assert found(scope, entity, term) == plain(scope, entity, term), (entity, term)
-    street = Scope("test", "street_leader", "330102009", clearance=True)
+    street = Scope("test", "social_worker", "330102009", clearance=True)  # the ledger's roles
     term = rows_of("select current_address from resident where grid_code like '330102009%' limit 1")
     term = term[0][0][6:12]
     assert found(street, "resident", term) == plain(street, "resident", term)

@@ -381,8 +381,9 @@ def test_query_runs_on_fixture_database(use_fixture_db, path):
     query = db.query(name)
     params = _sample_params(query, path.read_text())
     # Slots take whitelisted fragments at run time (db.run_filled); fill them with neutral ones.
-    sql = query.sql.replace("{order_by}", "id").replace("{match}", "true").replace("{key}", "true")
-    sql = sql.replace("{head_initials}", "false")
+    sql = query.sql.replace("{order_by}", "id").replace("{head_initials}", "false")
+    for slot in ("{match}", "{key}", "{scope}"):
+        sql = sql.replace(slot, "true")
     for slot, fragment in IMPORT_SLOTS.items():
         sql = sql.replace("{" + slot + "}", fragment)
     with db.write_lock, db.cursor() as cur:

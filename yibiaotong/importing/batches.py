@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 
 from yibiaotong import catalog, config, db
 from yibiaotong.importing import sources
+from yibiaotong.permissions import checked
 from yibiaotong.scope import AccessDenied, Scope
 
 STATES = {
@@ -97,6 +98,7 @@ class Landed:
     size: int
 
 
+@checked
 def keep_file(scope: Scope, data: bytes | BinaryIO | Path, file_name: str) -> Landed:
     """Keep the raw file (hashed, owner-only folder). Nothing enters the database yet: a file
     that turns out unreadable is forgotten and changes nothing."""
@@ -139,6 +141,7 @@ def forget_file(batch_id: str) -> None:
     shutil.rmtree(folder(batch_id), ignore_errors=True)
 
 
+@checked
 def record(
     scope: Scope, landed: Landed, source_code: str, default_org: str | None, settings: dict
 ) -> None:
@@ -186,6 +189,7 @@ def _decode(row: dict) -> dict:
     return row
 
 
+@checked
 def get(scope: Scope, batch_id: str, cur=None) -> dict[str, Any]:
     """One batch inside the caller's subtree; the same refusal whether absent or outside."""
     may_import(scope)
@@ -200,6 +204,7 @@ def get(scope: Scope, batch_id: str, cur=None) -> dict[str, Any]:
     return _decode(rows[0])
 
 
+@checked
 def log(scope: Scope, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
     """The import log of the caller's subtree, newest first."""
     may_import(scope)
@@ -222,6 +227,7 @@ def clear(cur, batch_id: str, tables: tuple[str, ...] = STAGE_TABLES) -> None:
         db.run_filled(cur, "importing/clear_stage", slots={"stage_table": table}, batch_id=batch_id)
 
 
+@checked
 def discard(scope: Scope, batch_id: str) -> None:
     """Give up a batch that was not committed: its working rows go, its log line stays."""
     batch = get(scope, batch_id)
