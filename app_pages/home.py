@@ -3,6 +3,7 @@
 import streamlit as st
 
 from yibiaotong import catalog, ledger
+from yibiaotong.ui import admission_view
 from yibiaotong.ui.pages import ALL_ROLES, pages_for
 from yibiaotong.ui.shell import page_header, require_role
 
@@ -35,6 +36,8 @@ for col, (label, key) in zip(
     strict=True,
 ):
     col.metric(f"辖区{label}", f"{counts[key]:,}", border=True)
+
+admission_view.home_panel(scope)
 
 st.subheader("您可以")
 for spec in pages_for(scope.role):

@@ -46,6 +46,9 @@ def act(action, *args, success, **kwargs) -> None:
     st.rerun()
 
 
+org_labels = catalog.org_labels(scope.org_code)
+
+
 def org_choices(role: str) -> list[str]:
     levels = ROLE_ORG_LEVEL[role]
     return [u["code"] for u in catalog.org_units_under(scope.org_code) if u["level"] in levels]
@@ -66,7 +69,7 @@ with add_tab:
         c1, c2 = st.columns(2)
         new_username = c1.text_input("用户名", placeholder="如 sw_tianxian2")
         new_name = c2.text_input("姓名")
-        org_code = c1.selectbox("辖区", org_choices(role), format_func=catalog.org_label)
+        org_code = c1.selectbox("辖区", org_choices(role), format_func=org_labels.__getitem__)
         department = c2.selectbox(
             "部门（条线部门人员必填）",
             [None, *departments],
@@ -107,7 +110,7 @@ with rights_tab:
                     ),
                     0,
                 ),
-                format_func=catalog.org_label,
+                format_func=org_labels.__getitem__,
             )
             dept_options = [None, *departments]
             new_department = c2.selectbox(

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from yibiaotong import (
+    admission,
     auth,
     catalog,
     config,
@@ -89,6 +90,7 @@ def upgrade(catalog_dir: Path | None = None) -> dict:
     with db.transaction() as cur:
         before = catalog.rule_snapshot(cur)
         report["catalog"] = catalog.load_catalog(cur, catalog_dir)
+        admission.reapply_synonyms(cur)  # synonyms admins added survive the catalogue reload
         report["catalog"]["report_template"] = reports.load_reports(
             cur, None if catalog_dir is None else Path(catalog_dir) / "reports"
         )
@@ -141,6 +143,8 @@ def initialise(
         started = time.perf_counter()
         with db.transaction() as cur:
             ledger.refresh_search_tokens(cur, None)
+            for entity in ("household", "house", "shop"):
+                ledger.refresh_address_search(cur, entity, None)
             tags.refresh_rules(cur)
             db.bump_data_version(cur)
         report["tag_refresh_seconds"] = round(time.perf_counter() - started, 2)

@@ -608,11 +608,7 @@ def load_catalog(
     )
     counts = {}
     for table, query_name, rows in loads:
-        # Not db.run(): its positional `name` would collide with the $name list parameter.
-        query = db.query(query_name)
-        params = _columns(rows, query.params)
-        query.check(params)
-        cur.execute(query.sql, params)
+        db.run(cur, query_name, **_columns(rows, db.query(query_name).params))
         counts[table] = len(rows)
     counts.update(_load_rules(cur, tag_rows, before))
     return counts
@@ -667,12 +663,22 @@ def org_units_under(org_code: str, level: str | None = None) -> list[dict[str, A
 
 
 def org_names(org_code: str) -> dict[str, str]:
-    """Code → short name of every unit under `org_code` (cached per data version)."""
+    """Code → short name of every unit under `org_code` (cached per catalogue version)."""
 
     def build(org_code: str) -> dict[str, str]:
         return {u["code"]: u["name"] for u in org_units_under(org_code)}
 
-    return db.cached("org_names", build, org_code)
+    return db.catalog_cached("org_names", build, org_code)
+
+
+def org_labels(org_code: str) -> dict[str, str]:
+    """Code → org_label of every unit under `org_code` (cached per data version): a selectbox of
+    a district's 600 grids formats its options from one read, not one query per option."""
+
+    def build(org_code: str) -> dict[str, str]:
+        return {u["code"]: u["full_name"].replace("/", " › ") for u in org_units_under(org_code)}
+
+    return db.cached("org_labels", build, org_code)
 
 
 def next_level(org_code: str) -> str:
@@ -724,14 +730,25 @@ def code_lists() -> dict[str, str]:
 
 
 def field_defs(entity: str | None = None) -> list[dict[str, Any]]:
-    """Active field definitions of one entity (or all), in display order."""
+    """Active field definitions of one entity (or all), in display order (cached per catalogue
+    version; each caller gets its own copies)."""
     if entity is not None and entity not in ENTITIES:
         raise ValueError(f"unknown entity {entity!r}")
-    return db.fetch_dicts("catalog/field_defs", entity=entity)
+    defs = db.catalog_cached("field_defs", _field_defs, entity)
+    return [dict(f) for f in defs]
+
+
+def _field_defs(entity: str | None) -> tuple[dict[str, Any], ...]:
+    return tuple(db.fetch_dicts("catalog/field_defs", entity=entity))
 
 
 def code_items(list_code: str) -> dict[str, str]:
-    """Code → name of one code list, in display order (empty if the list is unknown)."""
+    """Code → name of one code list, in display order (empty if the list is unknown; cached per
+    catalogue version, a copy per caller)."""
+    return dict(db.catalog_cached("code_items", _code_items, list_code))
+
+
+def _code_items(list_code: str) -> dict[str, str]:
     return dict(db.fetch_all("catalog/code_items", list_code=list_code))
 
 

@@ -243,7 +243,8 @@ def _cmd_refresh_tags(args) -> int:
 def _cmd_bench(args) -> int:
     from yibiaotong import benchmarks
 
-    return benchmarks.main(residents=args.residents, out=args.out)
+    only = args.only.split(",") if args.only else None
+    return benchmarks.main(residents=args.residents, out=args.out, only=only)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -316,6 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="性能基准（默认 900 万人口）")
     p.add_argument("--residents", type=int, default=9_000_000)
     p.add_argument("--out", default="bench/results.json")
+    p.add_argument(
+        "--only", help="只运行这些部分（逗号分隔，如 load 或 ledger,tags），其余结果保留"
+    )
     p.set_defaults(func=_cmd_bench)
     return parser
 

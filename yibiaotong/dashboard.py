@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from yibiaotong import auth, catalog, config, db
+from yibiaotong import admission, auth, catalog, config, db
 from yibiaotong.excel.tables import write_tables
 from yibiaotong.scope import AccessDenied, Scope
 
@@ -516,6 +516,9 @@ def _usage(org_code: str, since: datetime, as_of: date) -> dict[str, Any]:
         usage["hours_saved"] = round(float(row["minutes_saved"]) / 60, 1)
     if "report_template" in sources:
         usage["templates"] = db.fetch_df("dashboard/templates_by_department", as_of=as_of)
+    usage["admission"] = None
+    if {"report_request", "form_pile", "report_template"} <= sources:
+        usage["admission"] = admission.figures(as_of)  # district-wide, no personal data
     return usage
 
 
@@ -677,6 +680,7 @@ def _tables(figs: Figures) -> dict[str, list[tuple[str, list[str], list[list[Any
                     ["在用报表模板", _or_missing(k["templates"])],
                     [f"社工近{RECENT_DAYS}天更新记录", usage["sw_records"]],
                     [f"近{RECENT_DAYS}天活跃社工", usage["sw_workers"]],
+                    *_admission_rows(usage.get("admission")),
                 ],
             ),
             (
@@ -686,6 +690,23 @@ def _tables(figs: Figures) -> dict[str, list[tuple[str, list[str], list[list[Any
             ),
         ],
     }
+
+
+ADMISSION_FIGURES = (
+    ("received", "报表准入：收到新报表申请"),
+    ("approved", "报表准入：批准新建"),
+    ("merged", "报表准入：并入现有报表"),
+    ("rejected", "报表准入：不予通过"),
+    ("templates_retired", "到期或停用的报表模板"),
+    ("forms_consolidated", "表单归并：已归并表单（张）"),
+    ("fields_saved", "表单归并：省去的重复字段"),
+)
+
+
+def _admission_rows(figures: dict[str, Any] | None) -> list[list[Any]]:
+    return [
+        [label, MISSING if figures is None else figures[key]] for key, label in ADMISSION_FIGURES
+    ]
 
 
 def summary_xlsx(figs: Figures) -> bytes:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,15 @@ from yibiaotong import config
 
 _PARAM_RE = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _HEADER_RE = re.compile(r"^--\s*params:\s*(.*)$", re.MULTILINE)
+_WRITES_RE = re.compile(
+    r"\b(?:insert\s+into|update|delete\s+from|merge\s+into|truncate(?:\s+table)?)\s+([a-z_]\w*)",
+    re.IGNORECASE,
+)
+# The reference catalogue. Caches of it (catalog_cached) key on a version that every
+# transaction writing one of these tables bumps: a stale sensitivity would be a masking hole.
+CATALOG_TABLES = frozenset(
+    {"org_unit", "department", "code_list", "code_item", "field_def", "tag_category", "tag"}
+)
 
 _databases: dict[str, duckdb.DuckDBPyConnection] = {}
 _open_lock = threading.Lock()
@@ -58,6 +68,11 @@ class Query:
     name: str
     sql: str
     params: frozenset[str]
+    writes: frozenset[str] = frozenset()  # tables the statement inserts into, updates or deletes
+
+    @property
+    def writes_catalog(self) -> bool:
+        return bool(self.writes & CATALOG_TABLES)
 
     def check(self, given: dict[str, Any]) -> None:
         if set(given) != self.params:
@@ -79,12 +94,23 @@ def query(name: str) -> Query:
     used = set(_PARAM_RE.findall(body))
     if declared != used:
         raise ValueError(f"{path.name}: declared params {sorted(declared)} but uses {sorted(used)}")
-    return Query(name, body.strip().rstrip(";"), frozenset(declared))
+    writes = frozenset(t.lower() for t in _WRITES_RE.findall(body))
+    return Query(name, body.strip().rstrip(";"), frozenset(declared), writes)
+
+
+def _key(path: Path | str | None) -> str:
+    return _resolved(str(path or config.db_path()))
+
+
+@lru_cache(maxsize=64)
+def _resolved(path: str) -> str:
+    """The absolute path a database is known by (resolving costs system calls: once per name)."""
+    return str(Path(path).resolve())
 
 
 def connect(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
     """The process-wide database for `path` (default: config.db_path()), opened once."""
-    key = str(Path(path or config.db_path()).resolve())
+    key = _key(path)
     with _open_lock:
         con = _databases.get(key)
         if con is None:
@@ -103,6 +129,7 @@ def connect(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
             except (duckdb.IOException, duckdb.PermissionException) as exc:
                 raise _unavailable(key, exc) from exc
             _databases[key] = con
+            _bump_catalog_version(key)  # another process may have changed the file meanwhile
         return con
 
 
@@ -133,17 +160,34 @@ def cursor(path: Path | str | None = None) -> Iterator[duckdb.DuckDBPyConnection
         cur.close()
 
 
+# Cursors of open db.transaction()s → whether the transaction wrote the catalogue.
+_transactions: dict[int, bool] = {}
+
+
 @contextmanager
 def transaction(path: Path | str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """Serialised write transaction; rolls back on any error."""
     with write_lock, cursor(path) as cur:
         cur.execute("begin transaction")
+        _transactions[id(cur)] = False
         try:
             yield cur
         except BaseException:
             cur.execute("rollback")
             raise
-        cur.execute("commit")
+        else:
+            cur.execute("commit")
+        finally:
+            if _transactions.pop(id(cur)):
+                _bump_catalog_version(_key(path))
+
+
+def _before(cur: duckdb.DuckDBPyConnection, q: Query) -> None:
+    """A catalogue write must run in a db.transaction(), whose end bumps the catalogue version."""
+    if q.writes_catalog:
+        if id(cur) not in _transactions:
+            raise RuntimeError(f"query {q.name} writes the catalogue: run it in db.transaction()")
+        _transactions[id(cur)] = True
 
 
 _budget_lock = threading.Lock()
@@ -179,6 +223,7 @@ def run(cur: duckdb.DuckDBPyConnection, name: str, /, **params: Any) -> duckdb.D
     """Execute the named query on `cur` with checked $named parameters."""
     q = query(name)
     q.check(params)
+    _before(cur, q)
     return cur.execute(q.sql, params) if params else cur.execute(q.sql)
 
 
@@ -202,6 +247,7 @@ def run_filled(
     used = set(_PARAM_RE.findall(sql))
     if used != set(params):
         raise TypeError(f"query {name}: uses params {sorted(used)}, given {sorted(params)}")
+    _before(cur, q)
     return cur.execute(sql, params)
 
 
@@ -269,6 +315,8 @@ def migrate(path: Path | str | None = None) -> list[str]:
                 raise
             cur.execute("commit")
             applied.append(file.stem)
+    if applied:  # a migration may change catalogue tables
+        _bump_catalog_version(_key(path))
     return applied
 
 
@@ -291,8 +339,8 @@ _cache: dict[tuple, Any] = {}
 
 
 def cached(kind: str, build: Callable[..., Any], *args: Any) -> Any:
-    """Reference data (field standard, code lists, taxonomy, org names) per database and data
-    version: every write batch and every rule edit bumps the version, so nothing goes stale."""
+    """Results that depend on the data, per database and data version: every write batch bumps
+    the version, so nothing goes stale. Reference data is catalog_cached."""
     key = (str(config.db_path()), data_version(), kind, *args)
     with _cache_lock:
         if key in _cache:
@@ -302,6 +350,44 @@ def cached(kind: str, build: Callable[..., Any], *args: Any) -> Any:
         if len(_cache) > 256:
             _cache.clear()
         _cache[key] = value
+    return value
+
+
+_catalog_cache: dict[tuple, Any] = {}
+_catalog_versions: dict[str, int] = {}
+_catalog_counter = itertools.count(1)
+
+
+def _bump_catalog_version(key: str) -> None:
+    with _cache_lock:
+        _catalog_versions[key] = next(_catalog_counter)
+
+
+def catalog_version(path: Path | str | None = None) -> int:
+    """Version of the reference catalogue as this process knows it. Only the process that holds
+    the file can write it (DESIGN rule 9), so the version lives in memory: bumped when a
+    transaction that wrote a catalogue table ends (after its commit), when a migration ran, and
+    when the file is (re)opened. Reading it costs no query."""
+    key = _key(path)
+    with _cache_lock:
+        if key not in _catalog_versions:
+            _catalog_versions[key] = next(_catalog_counter)
+        return _catalog_versions[key]
+
+
+def catalog_cached(kind: str, build: Callable[..., Any], *args: Any) -> Any:
+    """Reference data (field standard, code lists, tags, org units) cached per database and
+    catalogue version. A build that reads while a writer commits may store newer data under the
+    older version, never older data under the newer one: versions only grow."""
+    key = (_key(None), catalog_version(), kind, *args)
+    with _cache_lock:
+        if key in _catalog_cache:
+            return _catalog_cache[key]
+    value = build(*args)
+    with _cache_lock:
+        if len(_catalog_cache) > 1024:
+            _catalog_cache.clear()
+        _catalog_cache[key] = value
     return value
 
 

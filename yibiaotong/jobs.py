@@ -44,7 +44,11 @@ FINISHED = frozenset({"done", "failed", "cancelled", "interrupted"})
 READERS = 2  # jobs that only read run side by side; writing jobs take turns
 PROGRESS_FLUSH_SECONDS = 2.0
 # Modules whose import registers job kinds (an area adds its module here).
-KIND_MODULES = ("yibiaotong.job_kinds", "yibiaotong.importing.job_kinds")
+KIND_MODULES = (
+    "yibiaotong.job_kinds",
+    "yibiaotong.importing.job_kinds",
+    "yibiaotong.admission.background",
+)
 
 INTERRUPTED = (
     "控制台在任务运行期间停止（重启或进程被终止），任务未完成：未提交的修改已全部撤销，"

@@ -153,6 +153,18 @@ RESIDENT_KEY = {
 }
 SEARCH_TOKEN_KINDS = ("id_number", "name", "phone")  # filled in this (sorted) order
 _TOKEN_FIND = "ledger/find_resident_token"
+_ADDRESS_FIND = "ledger/find_by_address"
+_INDEXED_FINDS = (_TOKEN_FIND, _ADDRESS_FIND)
+# Above this many addresses holding a term's rarest piece (of ~3 million in a 9-million district:
+# 平海路 has ~2,000, 10幢 ~300,000) a scan that stops counting at COUNT_CAP is as fast.
+ADDRESS_INDEX_LIMIT = 100_000  # return ids in register order with the count
+# The address column of each entity, for the address search tables (schema 0180).
+ADDRESS_COLUMNS = {
+    "resident": "current_address",
+    "household": "address",
+    "house": "address",
+    "shop": "address",
+}
 
 
 @dataclass(frozen=True)
@@ -220,8 +232,38 @@ def _attempts(entity: str, text: str | None) -> list[_Attempt]:
     if digits:
         return _digit_attempts(digits) or [_scan("digits", term=digits)]
     if words:
-        return [*_name_attempts(words), _scan("address", term=words)]
+        return [*_name_attempts(words), _address_attempt(words)]
     return [_scan("all")]
+
+
+def _address_attempt(term: str) -> _Attempt:
+    """Residents whose address contains `term`: through the rarest of its two-character pieces
+    in the address search tables, or (a single character) a scan of addresses."""
+    if len(term) < 2:
+        return _scan("address", term=term)
+    # The piece is chosen when this route is tried (_find): a name found first needs none.
+    return _Attempt(_ADDRESS_FIND, None, {}, {"entity": "resident", "piece": None, "term": term})
+
+
+def _rarest_piece(cur, term: str) -> tuple[str, int]:
+    """The two-character piece of `term` (two or more characters) that the fewest addresses
+    hold, and how many hold it: every address containing the term holds each of its pieces."""
+    pieces = dict.fromkeys(term[i : i + 2] for i in range(len(term) - 1))
+    sizes = {p: db.run(cur, "ledger/count_address_piece", token=p).fetchone()[0] for p in pieces}
+    piece = min(sizes, key=lambda p: sizes[p])
+    return piece, sizes[piece]
+
+
+def _settled(cur, attempt: _Attempt) -> _Attempt:
+    """An address attempt with its piece chosen, or the scan when even the rarest piece is
+    common: the scan stops counting at COUNT_CAP, the index would gather every hit."""
+    if attempt.find != _ADDRESS_FIND:
+        return attempt
+    term = attempt.params["term"]
+    piece, holders = _rarest_piece(cur, term)
+    if holders > ADDRESS_INDEX_LIMIT:
+        return _scan("address", term=term)
+    return _Attempt(attempt.find, None, {}, {**attempt.params, "piece": piece})
 
 
 def _digit_attempts(digits: str) -> list[_Attempt]:
@@ -274,6 +316,7 @@ def search(
     with db.cursor() as cur:
         for number, attempt in enumerate(attempts, start=1):
             last = number == len(attempts)
+            attempt = _settled(cur, attempt)
             ids, total = _find(
                 cur, entity, attempt, base, sort, descending, page_size, offset, cap, last
             )
@@ -299,9 +342,9 @@ def _find(cur, entity, attempt, base, sort, descending, limit, offset, cap, last
     """Ids of one page and the number of matches when already known (None: count later), or
     ([], 0) when the route finds nobody and is not the last. Only filter and sort columns are
     read; the shown columns are fetched by id afterwards."""
-    if attempt.find == _TOKEN_FIND and (sort != "id" or descending):
-        # Tokens are in register order: another order sorts the hits' ids on the resident table.
-        every = db.run(cur, _TOKEN_FIND, limit=None, offset=0, **base, **attempt.params)
+    if attempt.find in _INDEXED_FINDS and (sort != "id" or descending):
+        # Indexed finds are in register order: another order sorts the hits' ids on the table.
+        every = db.run(cur, attempt.find, limit=None, offset=0, **base, **attempt.params)
         attempt = _keyed("ids", ids=[r[0] for r in every.fetchall()])
     total = None
     if attempt.count and not last:
@@ -611,14 +654,29 @@ def after_write(cur, batch_id: str) -> None:
     caches see a new data version."""
     from yibiaotong import tags
 
-    touched: dict[str, list[int]] = {}
-    for entity, entity_id in db.run(cur, "ledger/batch_records", batch_id=batch_id).fetchall():
-        touched.setdefault(entity, []).append(entity_id)
+    touched = _batch_records(cur, batch_id)
     if "resident" in touched:
         refresh_search_tokens(cur, touched["resident"])
     for entity, ids in touched.items():
+        if entity != "resident":
+            refresh_address_search(cur, entity, ids)
         tags.refresh_rules(cur, entity, ids=ids)
     db.bump_data_version(cur)
+
+
+def _batch_records(cur, batch_id: str) -> dict[str, list[int]]:
+    """Ids of the records a write batch touched, by entity (from its change_log rows)."""
+    touched: dict[str, list[int]] = {}
+    for entity, entity_id in db.run(cur, "ledger/batch_records", batch_id=batch_id).fetchall():
+        touched.setdefault(entity, []).append(entity_id)
+    return touched
+
+
+def refresh_batch_addresses(cur, batch_id: str) -> None:
+    """The address search of every record a batch logged in change_log (an import's records and
+    the households it formed): importers call it beside refresh_search_tokens."""
+    for entity, ids in _batch_records(cur, batch_id).items():
+        refresh_address_search(cur, entity, ids)
 
 
 def refresh_search_tokens(cur, resident_ids: list[int] | None) -> None:
@@ -628,6 +686,21 @@ def refresh_search_tokens(cur, resident_ids: list[int] | None) -> None:
     db.run(cur, "ledger/delete_search_tokens", ids=resident_ids)
     for kind in SEARCH_TOKEN_KINDS:
         db.run(cur, "ledger/fill_search_tokens", kind=kind, ids=resident_ids)
+    refresh_address_search(cur, "resident", resident_ids)
+
+
+def refresh_address_search(cur, entity: str, ids: list[int] | None) -> None:
+    """Rebuild the address links of these records of an entity (all when None) from their
+    current rows, adding addresses the book lacks with their pieces (schema 0180). Every write
+    of an address, grid or status ends here: refresh_search_tokens does it for residents,
+    after_write for the other entities of a ledger batch. Addresses no record holds any more
+    stay in the book: they find nobody."""
+    slots = {"entity_table": entity, "column": ADDRESS_COLUMNS[entity]}
+    db.run(cur, "ledger/delete_address_links", entity=entity, ids=ids)
+    last_id = db.run(cur, "ledger/last_address_id").fetchone()[0]
+    db.run_filled(cur, "ledger/fill_address_book", slots=slots, ids=ids)
+    db.run(cur, "ledger/fill_address_pieces", after=last_id)
+    db.run_filled(cur, "ledger/fill_address_links", slots=slots, entity=entity, ids=ids)
 
 
 def save(

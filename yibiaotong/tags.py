@@ -123,17 +123,17 @@ def reference(entity: str) -> tuple[dict[str, FieldRef], dict[str, dict[str, str
         return refs, _code_values(refs)
 
     _check_entity(entity)
-    return db.cached("reference", build, entity)
+    return db.catalog_cached("reference", build, entity)
 
 
 def tag_index() -> list[dict[str, Any]]:
-    """catalog.tag_tree(), cached per data version."""
-    return db.cached("tag_tree", catalog.tag_tree)
+    """catalog.tag_tree(), cached per catalogue version."""
+    return db.catalog_cached("tag_tree", catalog.tag_tree)
 
 
 def code_names(list_code: str) -> dict[str, str]:
-    """Code → name of one code list (cached)."""
-    return db.cached("code_items", catalog.code_items, list_code)
+    """Code → name of one code list (catalog.code_items, cached per catalogue version)."""
+    return catalog.code_items(list_code)
 
 
 def _code_values(refs: Mapping[str, FieldRef], cur=None) -> dict[str, dict[str, str]]:

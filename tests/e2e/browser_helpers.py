@@ -2,94 +2,33 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import Page
 
+from yibiaotong.benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, Console  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LOCK_SECONDS = 6
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """The console as `make run` starts it (serve.py: pages + the process owning the database)."""
+class Server(Console):
+    """The console as `make run` starts it, on a copy of a template database; ready when its
+    owner has opened the database."""
 
     def __init__(self, db_template: Path, workdir: Path, extra_env: dict | None = None):
         db_file = workdir / "console.duckdb"
         if not db_file.exists():
             shutil.copy(db_template, db_file)
             shutil.copy(db_template.with_suffix(".cookie_key"), db_file.with_suffix(".cookie_key"))
-        self.db_file = db_file
-        self.env = {**os.environ, "YIBIAOTONG_DB": str(db_file)}
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            "YIBIAOTONG_DB": str(db_file),
-            "YIBIAOTONG_LOGIN_LOCK_SECONDS": str(LOCK_SECONDS),
-            **(extra_env or {}),
-        }
-        self.log = open(workdir / "server.log", "a")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "serve.py",
-                "--server.headless=true",
-                "--server.address=127.0.0.1",
-                f"--server.port={self.port}",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError("streamlit server did not become healthy")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
+        env = {"YIBIAOTONG_LOGIN_LOCK_SECONDS": str(LOCK_SECONDS), **(extra_env or {})}
+        super().__init__(db_file, workdir, env)
+        self.wait_ready()
 
 
 def wait_for_app(page: Page) -> None:
@@ -144,10 +83,7 @@ def no_horizontal_scroll(page: Page) -> bool:
 
 
 def kill(server: Server) -> None:
-    """kill -9: no shutdown handler runs, as when the machine loses power or the OOM killer acts."""
-    server.proc.kill()
-    server.proc.wait(10)
-    server.log.close()
+    server.kill()
 
 
 def cli(server: Server, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:

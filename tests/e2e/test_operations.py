@@ -21,6 +21,7 @@ import pytest
 from browser_helpers import (
     DESKTOP,
     PHONE,
+    Console,
     Server,
     cli,
     kill,
@@ -209,7 +210,7 @@ def test_a_locked_database_speaks_chinese_and_the_console_recovers(
         [sys.executable, "-c", HOLDER, str(db_file)], stdout=subprocess.PIPE, text=True
     )
     assert holder.stdout.readline().strip() == "held"
-    server = Server(e2e_db_template, tmp_path)
+    server = Console(db_file, tmp_path)  # not Server: its owner cannot open the file yet
     try:
         for viewport, suffix in ((DESKTOP, "desktop"), (PHONE, "phone")):
             page = context_factory(viewport).new_page()

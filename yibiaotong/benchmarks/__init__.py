@@ -28,7 +28,7 @@ def bench_dir() -> Path:
     return Path(os.environ.get("YIBIAOTONG_BENCH_DIR", config.ROOT / "data" / "bench"))
 
 
-AREAS = ("ledger", "tags", "dashboard", "reports", "mapping", "importing")
+AREAS = ("ledger", "tags", "dashboard", "reports", "mapping", "importing", "admission", "load")
 
 
 @dataclass
@@ -102,7 +102,10 @@ def generate(residents: int) -> dict:
     return {**meta, "reused": False}
 
 
-def main(residents: int = 9_000_000, out: str = "bench/results.json") -> int:
+def main(
+    residents: int = 9_000_000, out: str = "bench/results.json", only: list[str] | None = None
+) -> int:
+    """Run every area (or `only` those, keeping the other figures already in `out`)."""
     gen = generate(residents)
     results: dict[str, dict] = {
         "demo_generate": {
@@ -118,6 +121,8 @@ def main(residents: int = 9_000_000, out: str = "bench/results.json") -> int:
     db.migrate()  # a cached benchmark database may predate later migrations
     ctx = Context(residents, Path(gen["db"]))
     for area in AREAS:
+        if only and area not in only:
+            continue
         try:
             module = importlib.import_module(f"yibiaotong.benchmarks.{area}")
         except ModuleNotFoundError:
@@ -127,8 +132,11 @@ def main(residents: int = 9_000_000, out: str = "bench/results.json") -> int:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     }
 
-    report = {"residents": residents, "machine": _machine(), "results": results}
     out_path = Path(out)
+    if only and out_path.exists():
+        kept = json.loads(out_path.read_text()).get("results", {})
+        results = {**kept, **results}
+    report = {"residents": residents, "machine": _machine(), "results": results}
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(report, ensure_ascii=False, indent=2))
     _print(report)

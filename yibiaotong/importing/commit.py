@@ -138,6 +138,7 @@ def commit(
         if entity == "resident":
             refresh_search(cur, batch_id)
             db.run(cur, "importing/refresh_initials", batch_id=batch_id)
+        ledger.refresh_batch_addresses(cur, batch_id)
         progress(0.75, "更新规则标签")
         touched = [
             i for (i,) in db.run(cur, "importing/touched_records", batch_id=batch_id).fetchall()

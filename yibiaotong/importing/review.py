@@ -140,6 +140,7 @@ def place(scope: Scope, batch_id: str, row_no: int, grid_code: str) -> int:
         new_id = db.run(cur, "importing/placed_id", batch_id=batch_id).fetchone()[0]
         if batch["entity"] == "resident":
             commit.refresh_search(cur, batch_id)
+        ledger.refresh_batch_addresses(cur, batch_id)
         commit.refresh_rules(cur, batch["entity"], [new_id])
         db.bump_data_version(cur)
         commit.finish(cur, batch_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from yibiaotong import config, db
+from yibiaotong import config, db, ledger
 from yibiaotong.importing import batches, commit, stage
 from yibiaotong.importing.batches import ImportError_
 from yibiaotong.scope import Scope
@@ -83,6 +83,7 @@ def undo(scope: Scope, batch_id: str, progress: Progress = None) -> dict:
             if name == "resident":
                 db.run(cur, "ledger/delete_search_tokens", ids=ids)
             db.run_filled(cur, "importing/delete_records", slots={"entity_table": name}, ids=ids)
+            ledger.refresh_address_search(cur, name, ids)
         progress(0.7, "恢复标签")
         db.run(cur, "importing/log_undo_tags", batch_id=batch_id, source=source, **user)
         tagged = {
@@ -94,6 +95,7 @@ def undo(scope: Scope, batch_id: str, progress: Progress = None) -> dict:
         if entity == "resident":
             commit.refresh_search(cur, undo_id)
             db.run(cur, "importing/refresh_initials", batch_id=undo_id)
+        ledger.refresh_batch_addresses(cur, undo_id)
         progress(0.8, "更新规则标签")
         touched = sorted(({i for (_, i, *_) in fields} | tagged) - set(main_ids))
         commit.refresh_rules(cur, entity, touched)

@@ -447,7 +447,10 @@ def column_kind(entity: str, column: Mapping[str, Any], std: Standard | None = N
         refs = (
             _field_codes(entity, std)
             if std
-            else {r.code: r for r in tags.reference(entity)[0].values() if r.code}
+            else {
+                **{r.code: r for r in tags.reference(entity)[0].values() if r.code},
+                **tags.attr_refs(entity),
+            }
         )
         ref = refs.get(column["field"])
         return kind_of(ref.data_type) if ref else "text"

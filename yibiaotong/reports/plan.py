@@ -13,7 +13,7 @@ from yibiaotong.excel import kind_of
 from yibiaotong.excel.cells import file_name
 from yibiaotong.excel.report import FormColumn, FormLayout
 from yibiaotong.reports.definition import _HOUSEHOLD_NEEDS, DERIVED, ReportError, _fail
-from yibiaotong.reports.store import in_force, template
+from yibiaotong.reports.store import in_force, not_in_force_reason, template
 from yibiaotong.scope import AccessDenied, Scope
 
 LEVELS = catalog.LEVELS
@@ -192,7 +192,7 @@ def prepare(
     else:
         row = template(scope, code, version)
         if version is None and not in_force(row):
-            _fail(f"报表“{row['name']}”已停用或不在有效期内")
+            _fail(not_in_force_reason(row))
     defn = row["definition"]
     if columns is not None:
         if defn["kind"] != "list":

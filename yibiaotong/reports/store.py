@@ -156,6 +156,29 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def expired_on(template: Mapping[str, Any], today: date | None = None) -> date | None:
+    """The day an active template's approval ran out (valid_to), when that day has passed."""
+    today = today or date.today()
+    valid_to = template["valid_to"]
+    if template["status"] == "active" and valid_to is not None and valid_to < today:
+        return valid_to
+    return None
+
+
+def not_in_force_reason(template: Mapping[str, Any], today: date | None = None) -> str:
+    """Why a template may not be generated (Chinese), for a template that is not in force."""
+    name = template["name"]
+    ended = expired_on(template, today)
+    if ended is not None:
+        return (
+            f"报表“{name}”已于 {ended:%Y-%m-%d} 到期（已停用），不能生成；"
+            "如仍需使用，请由主管部门在“报表准入”中申请续期，经审核通过后恢复"
+        )
+    if template["status"] != "active":
+        return f"报表“{name}”已停用"
+    return f"报表“{name}”自 {template['valid_from']:%Y-%m-%d} 起生效，尚不能生成"
+
+
 def in_force(template: Mapping[str, Any], today: date | None = None) -> bool:
     today = today or date.today()
     return (
@@ -165,9 +188,21 @@ def in_force(template: Mapping[str, Any], today: date | None = None) -> bool:
     )
 
 
-def visible(scope: Scope, row: Mapping[str, Any]) -> bool:
-    """Department staff work with their own department's templates; other roles with all."""
-    return scope.role != "dept_staff" or row["department"] == scope.department
+def granted(scope: Scope) -> frozenset[str]:
+    """Other departments' templates the caller's department uses because 报表准入 approved its
+    request as "use existing template X" (empty for roles that see every template)."""
+    if scope.role != "dept_staff":
+        return frozenset()
+    rows = db.fetch_all("admission/granted_templates", department=scope.department)
+    return frozenset(code for (code,) in rows)
+
+
+def visible(scope: Scope, row: Mapping[str, Any], grants: frozenset[str] | None = None) -> bool:
+    """Department staff work with their own department's templates and those granted to them;
+    other roles with all."""
+    if scope.role != "dept_staff" or row["department"] == scope.department:
+        return True
+    return row["code"] in (granted(scope) if grants is None else grants)
 
 
 def templates(
@@ -184,12 +219,15 @@ def templates(
     rows = [_decode(r) for r in db.fetch_dicts("reports/list_templates")]
     search = (search or "").strip().lower()
     sensitive = {t["code"] for t in tags.tag_index() if t["sensitivity"] == "sensitive"}
+    grants = granted(scope)
     out = []
     for row in rows:
         row["in_force"] = in_force(row)
-        if not visible(scope, row):
+        if not visible(scope, row, grants):
             continue
-        if not include_inactive and not row["in_force"]:
+        row["expired_on"] = expired_on(row)
+        # An expired template stays listed, marked 已到期, so its department sees why it is gone.
+        if not include_inactive and not row["in_force"] and row["expired_on"] is None:
             continue
         if department and row["department"] != department:
             continue
@@ -213,6 +251,8 @@ def templates(
         row["entity_name"] = ENTITY_NAMES.get(row["entity"], row["entity"])
         row["description"] = defn.get("description", "")
         row["blocked_by"] = None if scope.clearance else _needs_clearance(defn, sensitive)
+        if row["expired_on"] is not None:
+            row["blocked_by"] = f"已于 {row['expired_on']:%Y-%m-%d} 到期，须经续期审核后才能生成"
         row["runnable"] = row["in_force"] and row["blocked_by"] is None
         out.append(row)
     return out
@@ -272,20 +312,26 @@ def save_version(scope: Scope, data: Mapping[str, Any]) -> dict[str, Any]:
     The new version number is one above the highest stored (catalogue offers included); runs
     made with older versions keep pointing at them. Returns the stored definition.
     """
+    with db.transaction() as cur:
+        return insert_next_version(cur, scope, data)
+
+
+def insert_next_version(cur, scope: Scope, data: Mapping[str, Any]) -> dict[str, Any]:
+    """save_version() inside the caller's transaction (admission approves a request and stores
+    its template in one transaction)."""
     if scope.role != "district_admin":
         raise AccessDenied("只有区数据局管理员可以修改报表模板")
     data = dict(data)
     code = data.get("code")
     if not isinstance(code, str) or not _CODE_RE.match(code):
         _fail("模板编码应为 2–48 位小写字母、数字或下划线，以字母开头")
-    with db.transaction() as cur:
-        data["version"] = db.run(cur, "reports/next_version", code=code).fetchone()[0]
-        defn = check_definition(data)
-        insert_version(cur, defn, "editor", scope.username)
-        auth.log_access(
-            cur,
-            scope.username,
-            "report_template_save",
-            f"{defn['name']}（{code}）第 {defn['version']} 版",
-        )
+    data["version"] = db.run(cur, "reports/next_version", code=code).fetchone()[0]
+    defn = check_definition(data)
+    insert_version(cur, defn, "editor", scope.username)
+    auth.log_access(
+        cur,
+        scope.username,
+        "report_template_save",
+        f"{defn['name']}（{code}）第 {defn['version']} 版",
+    )
     return defn

@@ -221,6 +221,13 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
                 st.caption(f"在用模板：{leading} 等 {len(by_department)} 个部门")
             else:
                 draw(st, templates, 240)
+            if admitted := figs.usage.get("admission"):
+                st.caption(
+                    f"报表准入：收到申请 {admitted['received']} · 批准新建 {admitted['approved']} · "
+                    f"并入现有 {admitted['merged']} · 不予通过 {admitted['rejected']}；"
+                    f"模板在用 {admitted['templates_active']}、到期停用 {admitted['templates_retired']}；"
+                    f"表单归并 {admitted['forms_consolidated']} 张，省去重复字段 {admitted['fields_saved']} 个"
+                )
             st.caption(
                 f"近{days}天活跃社工 {k['sw_workers']} 人 · 更新于 "
                 f"{figs.computed_at:%Y-%m-%d %H:%M:%S}，每 {REFRESH_SECONDS[screen]} 秒刷新"

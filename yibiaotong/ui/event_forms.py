@@ -47,10 +47,11 @@ def _member_label(m: dict) -> str:
 
 def _grid_select(scope: Scope, key: str) -> str:
     grids = catalog.org_units_under(scope.org_code, level="grid")
+    labels = catalog.org_labels(scope.org_code)
     return st.selectbox(
         "所在网格",
         [g["code"] for g in grids],
-        format_func=lambda c: catalog.org_label(c),
+        format_func=labels.__getitem__,
         key=key,
     )
 

@@ -56,12 +56,11 @@ def upload_form(scope: Scope) -> None:
             key="imp_source",
         )
         units = catalog.org_units_under(scope.org_code)
+        labels = catalog.org_labels(scope.org_code)
         default_org = st.selectbox(
             "找不到所属网格时，落到",
             [None, *[u["code"] for u in units if u["level"] in ("community", "grid")]],
-            format_func=lambda c: (
-                "不指定（进入待落地，由人工确认）" if c is None else catalog.org_label(c)
-            ),
+            format_func=lambda c: "不指定（进入待落地，由人工确认）" if c is None else labels[c],
             key="imp_default_org",
         )
         file = st.file_uploader(
@@ -422,6 +421,7 @@ def unplaced_queue(scope: Scope) -> None:
         return
     st.caption(f"共 {total:,} 行无法确定所属网格，请为每行选择网格。")
     grids = [u["code"] for u in catalog.org_units_under(scope.org_code, level="grid")]
+    labels = catalog.org_labels(scope.org_code)
     for row in rows:
         with st.container(border=True):
             st.markdown(
@@ -434,7 +434,7 @@ def unplaced_queue(scope: Scope) -> None:
                 "所属网格",
                 options,
                 format_func=lambda c, cands=set(row["candidates"]): (
-                    ("★ " if c in cands else "") + catalog.org_label(c)
+                    ("★ " if c in cands else "") + (labels.get(c) or catalog.org_label(c))
                 ),
                 key=f"imp_place_{row['batch_id']}_{row['row_no']}",
             )

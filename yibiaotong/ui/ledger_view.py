@@ -31,11 +31,11 @@ def browse(scope: Scope, entity: str) -> None:
     text = c1.text_input(
         "搜索", key=f"ledger_q_{entity}", placeholder=SEARCH_HELP[entity], max_chars=50
     )
-    units = catalog.org_units_under(scope.org_code)
+    labels = catalog.org_labels(scope.org_code)
     org_code = c2.selectbox(
         "范围",
-        [u["code"] for u in units],
-        format_func=lambda c: catalog.org_label(c),
+        list(labels),
+        format_func=labels.__getitem__,
         key=f"ledger_org_{entity}",
     )
     c3, c4, c5 = st.columns(3)

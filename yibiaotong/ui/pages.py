@@ -96,6 +96,22 @@ PAGES: tuple[PageSpec, ...] = (
         "低代码配置报表模板：字段、筛选、分组、合计，保存为新版本",
     ),
     PageSpec(
+        "admission",
+        "报表准入",
+        ":material/fact_check:",
+        "标准",
+        ("district_admin", "dept_staff"),
+        "申请新报表、查看台账已有字段与现有报表的重合，审核、续期",
+    ),
+    PageSpec(
+        "consolidation",
+        "表单归并",
+        ":material/merge:",
+        "标准",
+        ("district_admin",),
+        "把一批部门表单拆成字段、合并成一张字段清单，并生成报表模板",
+    ),
+    PageSpec(
         "jobs",
         "任务",
         ":material/pending_actions:",

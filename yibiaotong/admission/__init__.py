@@ -1,0 +1,90 @@
+"""报表准入与表单归并: the gate every new report passes, and the tool that did the first cut.
+
+`requests` (a department's report request, its review and log, expiry and renewal),
+`assessment` (coverage, overlap and burden of a request, through the shared header mapper),
+`forms` (a form's shape as uploaded), `templates` (a template that regenerates a form in its own
+layout), `consolidation` (a pile of forms merged into one field list), `standard` (headers
+added to the field standard) and `figures`.
+"""
+
+from yibiaotong.admission.assessment import (
+    BURDEN_MODEL,
+    MINUTES_PER_CELL,
+    PERIODS_PER_YEAR,
+    AdmissionError,
+    Assessment,
+    RequestedField,
+    decide,
+    field_labels,
+    match_headers,
+    picked,
+)
+from yibiaotong.admission.figures import figures
+from yibiaotong.admission.forms import FormError, FormShape, read_forms
+from yibiaotong.admission.requests import (
+    ACTIONS,
+    KINDS,
+    OPEN_STATES,
+    STATES,
+    RequestMeta,
+    approve_existing,
+    approve_new,
+    assessment_of,
+    default_field_map,
+    expiring,
+    get,
+    latest_expiry,
+    list_requests,
+    new_template,
+    preview,
+    reject,
+    renew,
+    request_fields,
+    request_renewal,
+    resubmit,
+    return_request,
+    submit,
+    withdraw,
+)
+from yibiaotong.admission.standard import reapply as reapply_synonyms
+
+__all__ = [
+    "ACTIONS",
+    "BURDEN_MODEL",
+    "KINDS",
+    "MINUTES_PER_CELL",
+    "OPEN_STATES",
+    "PERIODS_PER_YEAR",
+    "STATES",
+    "AdmissionError",
+    "Assessment",
+    "FormError",
+    "FormShape",
+    "RequestMeta",
+    "RequestedField",
+    "approve_existing",
+    "approve_new",
+    "assessment_of",
+    "decide",
+    "default_field_map",
+    "expiring",
+    "field_labels",
+    "figures",
+    "get",
+    "latest_expiry",
+    "list_requests",
+    "match_headers",
+    "new_template",
+    "picked",
+    "preview",
+    "reapply_synonyms",
+    "read_forms",
+    "reject",
+    "renew",
+    "request_fields",
+    "request_renewal",
+    "resubmit",
+    "return_request",
+    "submit",
+    "withdraw",
+]

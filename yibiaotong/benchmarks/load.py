@@ -1,0 +1,365 @@
+"""load_N: N real Chromium sessions against one console process, the way Streamlit measures its
+own server (e2e_playwright/load_testing: one browser per worker process, server sampled with
+psutil every 500 ms), on the scenario a district lives by: login → 数据大屏 → 标签查询 → one
+ledger save. Every step is timed from the click to its content (the expected element shown and
+the app idle); a click that leaves the app idle without its content is a lost click, clicked
+again as a user would. Also page_<stem>: each page's click-to-content for one user.
+
+The load runs on its own copy of a generated district (default 1.3 million residents, the
+product's district; YIBIAOTONG_LOAD_RESIDENTS), so the benchmark database is never opened by
+the console. Pass criteria (Streamlit's): 100 % of sessions complete, p95 < 5 s, RSS growth
+< 100 MB per 50 users.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from yibiaotong.benchmarks import Context, bench_dir, generate
+from yibiaotong.benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, Console, is_idle
+from yibiaotong.ui.pages import pages_for
+
+SESSIONS = (1, 5, 10, 20)
+P95_BUDGET_MS = 5000
+PAGE_BUDGET_MS = 1000
+GROWTH_BUDGET_MB_PER_50 = 100
+PASSWORD = "Yb-Load-2026!q7"
+STEP_TIMEOUT_S = 90
+LOST_AFTER_S = 6  # idle this long after a click, without its content: the click was lost
+
+
+def load_residents() -> int:
+    return int(os.environ.get("YIBIAOTONG_LOAD_RESIDENTS", 1_300_000))
+
+
+def session_counts() -> tuple[int, ...]:
+    """How many sessions each round runs (YIBIAOTONG_LOAD_SESSIONS, e.g. "1,5" for a smoke run)."""
+    given = os.environ.get("YIBIAOTONG_LOAD_SESSIONS")
+    return tuple(int(n) for n in given.split(",")) if given else SESSIONS
+
+
+# ---------------------------------------------------------------------------------------------
+# One browser session (runs in a worker process of its own)
+
+
+class StepFailed(RuntimeError):
+    pass
+
+
+class _Session:
+    def __init__(self, page) -> None:
+        self.page = page
+        self.steps: list[tuple[str, float]] = []
+        self.lost_clicks = 0
+
+    def step(self, name: str, act, ready) -> None:
+        """Do `act` (a click), wait until `ready()` holds with the app idle; time it."""
+        page = self.page
+        started = last = time.perf_counter()
+        act()
+        while True:
+            page.wait_for_timeout(40)
+            now = time.perf_counter()
+            if ready() and is_idle(page):
+                break
+            if (
+                page.get_by_test_id("stException").count()
+                or page.get_by_text("页面出现错误").count()
+            ):
+                raise StepFailed(f"{name}: the page shows an error")
+            if now - started > STEP_TIMEOUT_S:
+                raise StepFailed(f"{name}: no content after {STEP_TIMEOUT_S} s")
+            if now - last > LOST_AFTER_S and is_idle(page):
+                self.lost_clicks += 1
+                last = now
+                act()
+        self.steps.append((name, (time.perf_counter() - started) * 1000))
+
+    def login(self, user: str) -> None:
+        page = self.page
+        page.get_by_label("用户名").fill(user)
+        page.get_by_label("密码").fill(PASSWORD)
+        self.step(
+            "login",
+            lambda: page.get_by_role("button", name="登录").click(),
+            lambda: page.get_by_role("heading", name="首页").first.is_visible(),
+        )
+
+    def nav(self, name: str, title: str, content=None) -> None:
+        page = self.page
+        heading = page.get_by_role("heading", name=title).first
+
+        def ready() -> bool:
+            return heading.is_visible() and (content is None or content().is_visible())
+
+        # The link's accessible name is "<title>：<description>"; 修改密码 sits under the menu.
+        link = page.get_by_test_id("stSidebar").get_by_role(
+            "link", name=re.compile(f"^{re.escape(title)}(：|$)")
+        )
+        self.step(name, lambda: link.first.click(), ready)
+
+
+def _scenario(s: _Session, user: str, id_number: str) -> None:
+    page = s.page
+    s.login(user)
+    s.nav("dashboard", "数据大屏", lambda: page.get_by_test_id("stMetric").first)
+    count = page.get_by_test_id("stMetric").filter(has_text="符合条件").first
+    s.nav("tag_query", "标签查询", lambda: count)
+    page.get_by_test_id("stExpander").filter(has_text="计划生育").locator("summary").first.click()
+    second_child = page.get_by_test_id("stCheckbox").filter(has_text=re.compile(r"└ 二孩(\s|$)"))
+    second_child.first.wait_for(timeout=STEP_TIMEOUT_S * 1000)
+    s.step(
+        "tag_tick",
+        lambda: second_child.locator("label").first.click(),
+        lambda: page.get_by_test_id("stMetric").filter(has_text="育儿补助合计").first.is_visible(),
+    )
+    s.nav("ledger", "台账")
+    box = page.get_by_label("搜索")
+    box.fill(id_number)
+    s.step(
+        "ledger_search",
+        lambda: box.press("Enter"),
+        lambda: page.get_by_text("共 1 条").is_visible(),
+    )
+    grid = page.get_by_test_id("stDataFrame").first
+
+    def open_row() -> None:
+        frame = grid.bounding_box()
+        page.mouse.click(frame["x"] + 16, frame["y"] + 52)
+
+    s.step(
+        "ledger_record",
+        open_row,
+        lambda: page.get_by_role("heading", name="人口：").first.is_visible(),
+    )
+    page.get_by_label("工作单位").fill(f"负载测试 {time.time():.3f}")
+    s.step(
+        "ledger_save",
+        lambda: page.get_by_role("button", name="保存修改").click(),
+        lambda: page.get_by_role("dialog").get_by_role("button", name="确认保存").is_visible(),
+    )
+    s.step(
+        "ledger_confirm",
+        lambda: page.get_by_role("dialog").get_by_role("button", name="确认保存").click(),
+        lambda: page.get_by_text("已保存").first.is_visible(),
+    )
+
+
+def _pages(s: _Session, user: str, visits: int) -> None:
+    """Each page of the admin's menu, `visits` times over (click-to-heading)."""
+    s.login(user)
+    for _ in range(visits):
+        for spec in pages_for("district_admin"):
+            s.nav(f"page_{spec.stem}", spec.title)
+
+
+def session(url: str, user: str, id_number: str, mode: str, barrier, out) -> None:
+    """One user's browser in its own process; puts its result on `out`."""
+    from playwright.sync_api import sync_playwright
+
+    result: dict[str, Any] = {"user": user, "steps": [], "lost_clicks": 0, "errors": []}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_context(viewport=DESKTOP, locale="zh-CN").new_page()
+                page.goto(url, timeout=120_000)
+                page.get_by_label("用户名").wait_for(timeout=120_000)
+                s = _Session(page)
+                if barrier is not None:
+                    barrier.wait(timeout=300)  # everyone clicks 登录 at the same moment
+                try:
+                    if mode == "pages":
+                        _pages(s, user, visits=3)
+                    else:
+                        _scenario(s, user, id_number)
+                    result["completed"] = True
+                finally:
+                    result["steps"], result["lost_clicks"] = s.steps, s.lost_clicks
+            finally:
+                browser.close()
+    except Exception as exc:  # a failed session is a result, not a crash of the benchmark
+        result["errors"].append(f"{type(exc).__name__}: {str(exc)[:300]}")
+    out.put(result)
+
+
+# ---------------------------------------------------------------------------------------------
+# The harness (benchmark process)
+
+
+def _prepare(db_file: Path, users: list[str]) -> list[str]:
+    """Bench accounts (district admins: the only role with all three pages) and ID numbers of
+    distinct residents for the saves, written with the console down."""
+    code = f"""
+import json
+from yibiaotong import auth, db, passwords
+district = db.fetch_value("auth/district_code")
+hashed = passwords.hash_password({PASSWORD!r})
+with db.transaction() as cur:
+    for name in {users!r}:
+        if auth.get_user(name) is None:
+            auth.insert_user(cur, name, "压测" + name[-2:], hashed, "district_admin", district,
+                             must_change=False)
+with db.cursor() as cur:
+    rows = cur.execute(
+        "select id_number from resident where status = 'active' and id_type = '01' "
+        "and id_number is not null order by hash(id) limit 200").fetchall()
+print(json.dumps([r[0] for r in rows]))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "YIBIAOTONG_DB": str(db_file)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    import json
+
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class _Sampler:
+    """RSS and CPU of the console process every 500 ms (as Streamlit's MetricsCollector)."""
+
+    def __init__(self, pid: int) -> None:
+        self.process = psutil.Process(pid)
+        self.rss: list[float] = []
+        self.cpu: list[float] = []
+        self._stop = threading.Event()
+        self.process.cpu_percent()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.rss.append(self.process.memory_info().rss / 2**20)
+                self.cpu.append(self.process.cpu_percent())
+            except psutil.Error:
+                break
+            self._stop.wait(0.5)
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join(5)
+        return {
+            "rss_mb_start": round(self.rss[0]),
+            "rss_mb_peak": round(max(self.rss)),
+            "rss_mb_end": round(self.rss[-1]),
+            "rss_mb_growth": round(self.rss[-1] - self.rss[0], 1),
+            "cpu_percent_avg": round(statistics.mean(self.cpu)),
+        }
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def _round(console: Console, n: int, mode: str, users: list[str], ids: list[str]) -> list[dict]:
+    spawn = multiprocessing.get_context("spawn")
+    out = spawn.Queue()
+    barrier = spawn.Barrier(n) if n > 1 else None
+    workers = [
+        spawn.Process(target=session, args=(console.url, users[i], ids[i], mode, barrier, out))
+        for i in range(n)
+    ]
+    for w in workers:
+        w.start()
+    results = [out.get(timeout=1800) for _ in workers]
+    for w in workers:
+        w.join(60)
+    return results
+
+
+def _summary(n: int, results: list[dict], server: dict[str, float], seconds: float) -> dict:
+    times = [ms for r in results for _, ms in r["steps"]]
+    by_step: dict[str, list[float]] = {}
+    for r in results:
+        for name, ms in r["steps"]:
+            by_step.setdefault(name, []).append(ms)
+    completed = sum(1 for r in results if r.get("completed"))
+    growth_per_50 = server["rss_mb_growth"] * 50 / n
+    p95 = round(_percentile(times, 0.95)) if times else None
+    passed = completed == n and p95 is not None and p95 < P95_BUDGET_MS
+    passed = passed and growth_per_50 < GROWTH_BUDGET_MB_PER_50
+    return {
+        "p50_ms": round(_percentile(times, 0.5)) if times else None,
+        "p95_ms": p95,
+        "budget_ms": P95_BUDGET_MS,
+        "sessions": n,
+        "success": f"{completed}/{n}",
+        "errors": [e for r in results for e in r["errors"]],
+        "lost_clicks": sum(r["lost_clicks"] for r in results),
+        "steps": {
+            name: {"p50_ms": round(_percentile(v, 0.5)), "p95_ms": round(_percentile(v, 0.95))}
+            for name, v in by_step.items()
+        },
+        **server,
+        "rss_mb_growth_per_50_users": round(growth_per_50, 1),
+        "seconds": round(seconds, 1),
+        "passed": passed,
+    }
+
+
+def run(ctx: Context) -> dict:
+    residents = load_residents()
+    base = Path(generate(residents)["db"])
+    work = bench_dir() / "load"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    db_file = work / "load.duckdb"
+    shutil.copy(base, db_file)
+    shutil.copy(base.with_suffix(".cookie_key"), db_file.with_suffix(".cookie_key"))
+    counts = session_counts()
+    users = [f"bench_{i:02d}" for i in range(max(counts) + 1)]  # bench_00 warms up
+    ids = iter(_prepare(db_file, users))
+    note = f"{residents:,}-resident district, console and browsers on this machine"
+    env = {"YIBIAOTONG_BACKUP_HOURS": "0"}  # no backup of the district mid-measurement
+    results: dict[str, dict] = {}
+
+    with Console(db_file, work, env) as console:
+        _round(console, 1, "scenario", users[:1], [next(ids)])  # warm caches, as in a day's use
+        (one,) = _round(console, 1, "pages", users[:1], [""])
+    if one["errors"]:
+        results["page_errors"] = {"errors": one["errors"], "note": note}
+    by_page: dict[str, list[float]] = {}
+    for name, ms in one["steps"]:
+        if name.startswith("page_"):
+            by_page.setdefault(name, []).append(ms)
+    for name, values in by_page.items():
+        results[name] = {
+            "p50_ms": round(statistics.median(values)),
+            "p95_ms": round(max(values)),
+            "budget_ms": PAGE_BUDGET_MS,
+            "note": f"one user, click to heading, {len(values)} visits; {note}",
+        }
+    for n in counts:
+        with Console(db_file, work, env) as console:
+            _round(console, 1, "scenario", users[:1], [next(ids)])  # warm-up
+            sampler = _Sampler(console.pid)
+            started = time.perf_counter()
+            outcome = _round(
+                console, n, "scenario", users[1 : n + 1], [next(ids) for _ in range(n)]
+            )
+            server = sampler.stop()
+        results[f"load_{n}"] = {
+            **_summary(n, outcome, server, time.perf_counter() - started),
+            "note": note,
+        }
+    return results
