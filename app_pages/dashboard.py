@@ -75,7 +75,7 @@ for i, unit in enumerate(path[:2]):
 controls[2].toggle("大屏模式", value=screen, key="dash_screen", on_change=on_mode)
 controls[3].download_button(
     "导出汇总 Excel",
-    data=lambda: dashboard.export_xlsx(scope, dashboard.figures(scope, org)),
+    data=lambda: dashboard.export_xlsx(scope, org),
     file_name=dashboard.export_name(dashboard.figures(scope, org)),
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     icon=":material/download:",

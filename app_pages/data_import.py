@@ -5,6 +5,7 @@ import streamlit as st
 from yibiaotong.importing import batches, review
 from yibiaotong.scope import AccessDenied
 from yibiaotong.ui import import_view as ui
+from yibiaotong.ui.markdown import literal
 from yibiaotong.ui.shell import page_header, require_role
 
 scope = require_role("district_admin", "dept_staff")
@@ -12,7 +13,7 @@ page_header("data_import")
 try:
     batches.may_import(scope)
 except AccessDenied as exc:
-    st.warning(str(exc), icon=":material/block:")
+    st.warning(literal(exc), icon=":material/block:")
     st.stop()
 
 conflicts = review.conflicts(scope, limit=1)[1]

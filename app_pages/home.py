@@ -4,18 +4,19 @@ import streamlit as st
 
 from yibiaotong import catalog, ledger
 from yibiaotong.ui import admission_view
+from yibiaotong.ui.markdown import literal
 from yibiaotong.ui.pages import ALL_ROLES, pages_for
 from yibiaotong.ui.shell import page_header, require_role
 
 scope = require_role(*ALL_ROLES)
-page_header("home", f"您好，{scope.name}。欢迎使用一表通。")
+page_header("home", f"您好，{literal(scope.name)}。欢迎使用一表通。")
 
 with st.container(border=True):
     left, right = st.columns(2)
-    left.markdown(f"**账号**：{scope.username}　**角色**：{scope.role_name}")
-    left.markdown(f"**辖区**：{catalog.org_label(scope.org_code)}")
+    left.markdown(f"**账号**：{literal(scope.username)}　**角色**：{scope.role_name}")
+    left.markdown(f"**辖区**：{literal(catalog.org_label(scope.org_code))}")
     if scope.department:
-        left.markdown(f"**所属部门**：{catalog.department_name(scope.department)}")
+        left.markdown(f"**所属部门**：{literal(catalog.department_name(scope.department))}")
     right.markdown(
         "**敏感信息**："
         + ("可查看完整身份证号、电话（查看留痕）" if scope.clearance else "脱敏显示")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from yibiaotong import catalog
 from yibiaotong.ui import import_view as import_sources
+from yibiaotong.ui.markdown import literal
 from yibiaotong.ui.pages import ALL_ROLES
 from yibiaotong.ui.shell import page_header, require_role
 
@@ -57,7 +58,9 @@ with tags_tab:
             for t in (t for t in tags if t["category_name"] == category):
                 note = KINDS[t["kind"]] + ("，敏感" if t["sensitivity"] == "sensitive" else "")
                 indent = "　" * 2 * t["depth"]
-                st.markdown(f"{indent}• **{t['name']}**（{note}）{t['description'] or ''}")
+                st.markdown(
+                    f"{indent}• **{literal(t['name'])}**（{note}）{literal(t['description'])}"
+                )
 
 if sources_tab:
     with sources_tab[0]:

@@ -8,6 +8,7 @@ import streamlit as st
 from yibiaotong import tag_query, tags
 from yibiaotong.scope import AccessDenied
 from yibiaotong.ui import tag_picker as ui
+from yibiaotong.ui.markdown import literal
 from yibiaotong.ui.pages import ALL_ROLES
 from yibiaotong.ui.shell import page_header, require_role
 
@@ -26,7 +27,7 @@ def show_summary(spec: dict) -> dict | None:
     try:
         totals = ui.summary(scope, spec)
     except (tag_query.QueryError, AccessDenied) as exc:
-        st.warning(str(exc), icon=":material/block:")
+        st.warning(literal(exc), icon=":material/block:")
         return None
     metrics = st.container(horizontal=True, gap="medium")  # one row on a phone too
     metrics.metric("符合条件", f"{totals['count']:,} {unit}", width="content")
@@ -121,7 +122,7 @@ def show_results(spec: dict, n: int) -> None:
             with st.spinner("正在生成 Excel…"):
                 rows = tag_query.export(scope, spec, buffer, sort, unmasked=bool(unmasked))
         except (tag_query.QueryError, AccessDenied) as exc:
-            st.error(str(exc))
+            st.error(literal(exc))
         else:
             st.session_state["tq_xlsx"] = (key, buffer.getvalue(), rows)
     ready = st.session_state.get("tq_xlsx")
@@ -145,9 +146,9 @@ def show_results(spec: dict, n: int) -> None:
             try:
                 tag_query.save_query(scope, name, spec, shared)
             except (tag_query.QueryError, AccessDenied) as exc:
-                st.error(str(exc))
+                st.error(literal(exc))
             else:
-                st.toast(f"已保存“{name.strip()}”，可在“已保存的查询”中重新运行")
+                st.toast(f"已保存“{literal(name)}”，可在“已保存的查询”中重新运行")
 
 
 if query_tab.open:
@@ -185,9 +186,10 @@ if saved_tab.open:
                 badges = ("　:blue-badge[已共享]" if row["shared"] else "") + (
                     "　:green-badge[报表模板]" if row["as_report"] else ""
                 )
-                st.markdown(f"**{row['name']}**{badges}")
+                st.markdown(f"**{literal(row['name'])}**{badges}")
                 st.caption(
-                    f"{row['description']} · {row['owner_name']} · {row['updated_at']:%Y-%m-%d %H:%M}"
+                    f"{literal(row['description'])} · {literal(row['owner_name'])} · "
+                    f"{row['updated_at']:%Y-%m-%d %H:%M}"
                 )
                 buttons = st.columns(3)
                 try:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from yibiaotong import auth, catalog, config, passwords
 from yibiaotong.scope import ROLE_ORG_LEVEL, ROLES, AccessDenied
+from yibiaotong.ui.markdown import literal
 from yibiaotong.ui.shell import flash, page_header, require_role
 
 scope = require_role("district_admin")
@@ -40,7 +41,7 @@ def act(action, *args, success, **kwargs) -> None:
     try:
         result = action(scope, *args, **kwargs)
     except (auth.AuthError, AccessDenied) as exc:
-        st.error(str(exc))
+        st.error(literal(exc))
         return
     flash(success(result) if callable(success) else success)
     st.rerun()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -59,6 +61,22 @@ def copy_of(fixture_db: Path, folder: Path, name: str) -> Path:
     return copy
 
 
+@pytest.fixture(scope="session")
+def private_district(fixture_db, tmp_path_factory):
+    """private_district(name): a block in which the process uses its own copy of the fixture
+    district (for tests that write; a module fixture can hold one for all its tests)."""
+
+    @contextmanager
+    def copy_of_fixture(name: str) -> Iterator[Path]:
+        with pytest.MonkeyPatch.context() as mp:
+            copy = copy_of(fixture_db, tmp_path_factory.mktemp(name), f"{name}.duckdb")
+            mp.setenv("YIBIAOTONG_DB", str(copy))
+            yield copy
+            db.close_all()
+
+    return copy_of_fixture
+
+
 @pytest.fixture
 def writable_db(fixture_db, tmp_path, monkeypatch) -> Path:
     """A private copy of the fixture district for tests that write."""
@@ -75,3 +93,20 @@ def module_db(fixture_db, tmp_path_factory) -> Path:
     yield path
     db.close_all()
     os.environ["YIBIAOTONG_DB"] = str(fixture_db)
+
+
+@pytest.fixture
+def logged(writable_db):
+    """logged(action): details of the access_log rows of an action written since the test began
+    (the fixture district already holds some)."""
+    with db.cursor() as cur:
+        before = cur.execute("select count(*) from access_log").fetchone()[0]
+
+    def details(action: str = "list_view") -> list[str]:
+        with db.cursor() as cur:
+            rows = cur.execute(
+                "select action, detail from access_log order by rowid offset $n", {"n": before}
+            ).fetchall()
+        return [detail for kind, detail in rows if kind == action]
+
+    return details

@@ -8,6 +8,7 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from yibiaotong import catalog, config, db, passwords
+from yibiaotong.permissions import checked
 from yibiaotong.scope import DEFAULT_CLEARANCE, ROLE_ORG_LEVEL, ROLES, AccessDenied, Scope
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,31}$")
@@ -176,6 +177,7 @@ def _replace_password(
     return valid_after
 
 
+@checked
 def list_users(caller: Scope) -> list[dict]:
     """Accounts in the caller's subtree, with failed logins in the current throttle window."""
     _require_admin(caller)
@@ -183,6 +185,7 @@ def list_users(caller: Scope) -> list[dict]:
     return db.fetch_dicts("auth/list_users", org_code=caller.org_code, since=since)
 
 
+@checked
 def add_user(
     caller: Scope,
     username: str,
@@ -246,6 +249,7 @@ def create_first_admin(username: str, name: str, password: str) -> None:
         log_access(cur, caller.username, "user_add", f"{username} 首位区数据局管理员")
 
 
+@checked
 def reset_password(caller: Scope, username: str, password: str) -> None:
     """An admin sets a password for someone: their sessions end and they must change it."""
     user = _managed_user(caller, username)
@@ -256,6 +260,7 @@ def reset_password(caller: Scope, username: str, password: str) -> None:
     )
 
 
+@checked
 def change_own_password(caller: Scope, current: str, new: str, confirm: str) -> float:
     """The caller changes their own password; every other session of theirs ends. Returns the
     time sessions are valid from, which the caller's own session takes as its login time."""
@@ -274,6 +279,7 @@ def change_own_password(caller: Scope, current: str, new: str, confirm: str) -> 
     )
 
 
+@checked
 def lock_user(caller: Scope, username: str, minutes: int = 60) -> datetime:
     """Keep an account out for a window (its sessions end); deactivation is for good."""
     user = _managed_user(caller, username)
@@ -289,6 +295,7 @@ def lock_user(caller: Scope, username: str, minutes: int = 60) -> datetime:
     return until
 
 
+@checked
 def unlock_user(caller: Scope, username: str) -> None:
     """Lift an admin lock and forget the account's failed logins."""
     user = _managed_user(caller, username)
@@ -298,6 +305,7 @@ def unlock_user(caller: Scope, username: str) -> None:
         log_access(cur, caller.username, "user_unlock", user["username"])
 
 
+@checked
 def set_active(caller: Scope, username: str, active: bool) -> None:
     """Deactivate (sessions end, login refused) or reactivate an account."""
     user = _managed_user(caller, username)
@@ -312,6 +320,7 @@ def set_active(caller: Scope, username: str, active: bool) -> None:
         log_access(cur, caller.username, action, user["username"])
 
 
+@checked
 def update_user(
     caller: Scope,
     username: str,
@@ -417,6 +426,8 @@ ACCESS_ACTIONS = {
     "consolidation_accept": "表单归并：纳入字段标准",
     "consolidation_templates": "表单归并：生成报表模板",
     "import_rejects": "下载导入拒绝清单",
+    "visit_sheet": "下载走访采集表",
+    "visit_summary": "导出走访汇总",
     "job_download": "下载任务结果",
     "cli_request": "命令行请求",
     "cli_refused": "拒绝命令行请求",
@@ -425,6 +436,7 @@ ACCESS_ACTIONS = {
 }
 
 
+@checked
 def access_log_page(
     caller: Scope, username: str | None, action: str | None, limit: int, offset: int
 ):
@@ -435,6 +447,7 @@ def access_log_page(
     )
 
 
+@checked
 def access_log_count(caller: Scope, username: str | None, action: str | None) -> int:
     _require_admin(caller)
     return db.fetch_value("auth/count_access_log", username=username, action=action)

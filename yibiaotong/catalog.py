@@ -672,13 +672,13 @@ def org_names(org_code: str) -> dict[str, str]:
 
 
 def org_labels(org_code: str) -> dict[str, str]:
-    """Code → org_label of every unit under `org_code` (cached per data version): a selectbox of
-    a district's 600 grids formats its options from one read, not one query per option."""
+    """Code → org_label of every unit under `org_code` (cached per catalogue version): a
+    selectbox of a district's 600 grids formats its options from one read, not one query each."""
 
     def build(org_code: str) -> dict[str, str]:
         return {u["code"]: u["full_name"].replace("/", " › ") for u in org_units_under(org_code)}
 
-    return db.cached("org_labels", build, org_code)
+    return db.catalog_cached("org_labels", build, org_code)
 
 
 def next_level(org_code: str) -> str:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
-from yibiaotong import admission, auth, catalog, config, db
+from yibiaotong import admission, auth, catalog, config, db, small_cells, tags
 from yibiaotong.excel.tables import write_tables
-from yibiaotong.scope import AccessDenied, Scope
+from yibiaotong.permissions import checked
+from yibiaotong.scope import Scope
 
 # Households one grid worker can keep current; a grid above it is shown as overloaded.
 GRID_LOAD_HOUSEHOLDS = 300
@@ -42,6 +43,13 @@ RENTED = ("2", "4")  # 出租, 群租
 UNREGISTERED = "未登记"
 MISSING = "暂无"
 CACHE_ENTRIES = 64
+# Counts of people, withheld when small for viewers without clearance (houses and shops are not).
+PEOPLE = ("residents", "households", *RESIDENCE_KINDS.values())
+PEOPLE_COLUMNS = {
+    "units": list(PEOPLE),
+    "grids": ["residents", "households"],
+    "quality_units": ["residents"],
+}
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,8 @@ class Figures:
     quality_units: pd.DataFrame  # code, name, residents, completeness, id_birth, id_sex
     updated: pd.DataFrame  # entity, records
     usage: dict[str, Any]
+    # Set on a view for a viewer without clearance: what was hidden and why (shown as a note).
+    withheld: str | None = None
 
     @property
     def unit_level(self) -> str:
@@ -88,6 +98,7 @@ def _unit(code: str) -> dict[str, Any]:
     return unit
 
 
+@checked
 def view_org(scope: Scope, org_code: str | None = None) -> str:
     """The org unit a view shows: the caller's own unit or a district/street/community below it."""
     code = scope.narrow(org_code)
@@ -95,6 +106,7 @@ def view_org(scope: Scope, org_code: str | None = None) -> str:
     return code
 
 
+@checked
 def drill_path(scope: Scope, org_code: str) -> list[dict[str, Any]]:
     """Units from the caller's own unit down to `org_code` (for the breadcrumb and selects)."""
     code = view_org(scope, org_code)
@@ -108,6 +120,7 @@ def drill_path(scope: Scope, org_code: str) -> list[dict[str, Any]]:
     return path
 
 
+@checked
 def drill_options(scope: Scope, org_code: str) -> list[dict[str, Any]]:
     """Units one level below `org_code` that a view may drill into (streets or communities)."""
     code = view_org(scope, org_code)
@@ -126,10 +139,35 @@ _cache_lock = threading.Lock()
 _build_locks: dict[tuple, threading.Lock] = {}
 
 
+@checked
 def figures(scope: Scope, org_code: str | None = None, as_of: date | None = None) -> Figures:
-    """All figures of the view, from the cache while no write batch changed the data version."""
+    """All figures of the view as the caller may see them, from the cache while no write batch
+    changed the data version. Without clearance, groups of sensitive tags are left out (the rule
+    标签查询 applies, tags.visible) and small counts of people are withheld (small_cells)."""
     code = view_org(scope, org_code)
     day = as_of or date.today()
+    full = _figures(code, day)
+    if scope.clearance:
+        return full
+    hidden = frozenset(c for c in KEY_GROUPS if not tags.visible(scope, _tag(c)))
+    key = (str(config.db_path()), code, day, full.data_version, hidden)
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit is None:
+        hit = _for_uncleared(full, hidden)
+        _remember(key, hit)
+    return hit
+
+
+def _remember(key: tuple, figs: Figures) -> None:
+    with _cache_lock:
+        while len(_cache) >= CACHE_ENTRIES:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = figs
+
+
+def _figures(code: str, day: date) -> Figures:
+    """Every figure of a view, computed once per data version (for any caller)."""
     key = (str(config.db_path()), code, day, db.data_version())
     with _cache_lock:
         hit = _cache.get(key)
@@ -141,14 +179,108 @@ def figures(scope: Scope, org_code: str | None = None, as_of: date | None = None
         with _cache_lock:
             hit = _cache.get(key)
         if hit is None:
-            hit = compute(code, day, key[3])
-            with _cache_lock:
-                while len(_cache) >= CACHE_ENTRIES:
-                    _cache.pop(next(iter(_cache)))
-                _cache[key] = hit
+            hit = _compute(code, day, key[3])
+            _remember(key, hit)
     with _cache_lock:
         _build_locks.pop(key, None)
     return hit
+
+
+def _tag(code: str) -> dict[str, Any]:
+    return next(t for t in tags.tag_index() if t["code"] == code)
+
+
+def _cells(figs: Figures, groups: list[str]) -> dict[tuple, int]:
+    """Every count of people the view shows, keyed by (measure, unit code or row)."""
+    v = figs.org_code
+    cells: dict[tuple, int] = {("kpi", c): figs.kpi[c] for c in ("births_12m", *groups)}
+    for m in PEOPLE:
+        cells[(m, v)] = figs.kpi[m]
+    birth = figs.completeness["field"] == QUALITY_FIELDS["birth_date"]
+    cells[("filled_birth", v)] = int(figs.completeness.loc[birth, "filled"].sum())
+    for row in figs.pyramid.itertuples():
+        cells[("male", row.band)], cells[("female", row.band)] = row.male, row.female
+    for row in figs.births.itertuples():
+        cells[("births", row.order)] = row.births
+    for name, columns in PEOPLE_COLUMNS.items():
+        for row in getattr(figs, name).to_dict("records"):
+            for m in columns:
+                cells[(m, row["code"])] = int(row[m])
+    return cells
+
+
+def _sums(figs: Figures, cells: dict[tuple, int]) -> list[small_cells.Sum]:
+    """The sums a viewer can check: 实有人口 = its three kinds, the pyramid = residents with a
+    birth date, births by order = all births, and each unit = the units below it shown."""
+    v, kinds = figs.org_code, tuple(RESIDENCE_KINDS.values())
+    sums = [
+        small_cells.Sum(("filled_birth", v), tuple(c for c in cells if c[0] in ("male", "female"))),
+        small_cells.Sum(("kpi", "births_12m"), tuple(c for c in cells if c[0] == "births")),
+    ]
+    units = {c[1] for c in cells if c[0] == "residents"}
+    sums += [small_cells.Sum(("residents", u), tuple((k, u) for k in kinds)) for u in units]
+    for m in PEOPLE:
+        for parent in units:
+            below = [u for u in units if u.startswith(parent) and u != parent]
+            for length in sorted({len(u) for u in below}):
+                level = tuple((m, u) for u in below if len(u) == length)
+                sums.append(small_cells.Sum((m, parent), level))
+    return sums
+
+
+def _for_uncleared(figs: Figures, hidden_groups: frozenset[str]) -> Figures:
+    """The view for a viewer without clearance: sensitive groups gone, small counts withheld."""
+    groups = [c for c in KEY_GROUPS if c not in hidden_groups]
+    cells = _cells(figs, groups)
+    # The residents with a birth date are also the basis of the completeness shares.
+    # The view's residents, and those with a birth date, are also the bases of shown shares.
+    bases = {("filled_birth", figs.org_code), ("residents", figs.org_code)}
+    marks = small_cells.suppress(cells, _sums(figs, cells), keep=bases)
+
+    def column(frame: pd.DataFrame, name: str, key) -> pd.Series:
+        values = [marks.get(key(row), row[name]) for row in frame.to_dict("records")]
+        return pd.Series(values, index=frame.index, dtype=object)
+
+    pyramid = figs.pyramid.copy()
+    for sex in ("male", "female"):
+        pyramid[sex] = column(pyramid, sex, lambda r, s=sex: (s, r["band"]))
+    births = figs.births.assign(
+        births=column(figs.births, "births", lambda r: ("births", r["order"]))
+    )
+    v = figs.org_code
+    key_groups = figs.key_groups[figs.key_groups["code"].isin(groups)].reset_index(drop=True)
+    key_groups["residents"] = column(key_groups, "residents", lambda r: ("kpi", r["code"]))
+    frames = {}
+    for name, columns in PEOPLE_COLUMNS.items():
+        frame = getattr(figs, name).copy()
+        for m in columns:
+            frame[m] = column(frame, m, lambda r, m=m: (m, r["code"]))
+        frames[name] = frame
+    completeness = figs.completeness.copy()
+    if ("residents", v) in marks:  # a unit of under five: its shares would tell the counts
+        for name in ("filled", "residents", "share"):
+            completeness[name] = small_cells.WITHHELD
+    kpi = {c: n for c, n in figs.kpi.items() if c not in hidden_groups}
+    kpi.update({m: marks.get((m, figs.org_code), kpi[m]) for m in PEOPLE})
+    kpi.update({c: marks.get(("kpi", c), kpi[c]) for c in ("births_12m", *groups)})
+    if ("residents", v) in marks:
+        kpi["completeness"] = None
+    notes = []
+    if hidden_groups:
+        names = "、".join(KEY_GROUPS[c] for c in KEY_GROUPS if c in hidden_groups)
+        notes.append(f"{names}属于敏感信息，需要敏感信息查看权限。")
+    if marks:
+        notes.append(small_cells.NOTE)
+    return replace(
+        figs,
+        kpi=kpi,
+        pyramid=pyramid,
+        births=births,
+        key_groups=key_groups,
+        completeness=completeness,
+        withheld="".join(notes) or None,
+        **frames,
+    )
 
 
 def clear_cache(id_checks: bool = True) -> None:
@@ -370,7 +502,7 @@ def _quality_units(
     return units[["code", "name", "residents", "completeness", "id_birth", "id_sex"]]
 
 
-def compute(org_code: str, as_of: date, data_version: int | None = None) -> Figures:
+def _compute(org_code: str, as_of: date, data_version: int | None = None) -> Figures:
     """Run every aggregate of the view in DuckDB and shape the small results (no cache)."""
     started = time.perf_counter()
     unit = _unit(org_code)
@@ -525,10 +657,13 @@ def _usage(org_code: str, since: datetime, as_of: date) -> dict[str, Any]:
 # ---------------------------------------------------------------- display helpers
 
 
-def format_count(value: int | float | None) -> str:
-    """A KPI as a big screen shows it: 1,234,567, or 暂无 when the source does not exist yet."""
+def format_count(value: int | float | str | None) -> str:
+    """A KPI as a big screen shows it: 1,234,567, 暂无 when the source does not exist yet, or
+    the mark of a withheld count ("<5", "—")."""
     if value is None:
         return MISSING
+    if isinstance(value, str):
+        return value
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.1f}"
     return f"{int(value):,}"
@@ -554,8 +689,8 @@ def _tables(figs: Figures) -> dict[str, list[tuple[str, list[str], list[list[Any
     def rows(frame: pd.DataFrame, columns: list[str]) -> list[list[Any]]:
         return frame[columns].astype(object).values.tolist()
 
-    def pct(value: float) -> float:
-        return round(float(value) * 100, 1)
+    def pct(value: float | str) -> float | str:
+        return value if isinstance(value, str) else round(float(value) * 100, 1)
 
     usage = figs.usage
     templates = usage.get("templates")
@@ -577,13 +712,14 @@ def _tables(figs: Figures) -> dict[str, list[tuple[str, list[str], list[list[Any
                     ["网格", k["grids"]],
                     [f"超负荷网格（>{GRID_LOAD_HOUSEHOLDS}户）", k["overloaded_grids"]],
                     ["近12个月出生", k["births_12m"]],
-                    *[[name, k[code]] for code, name in KEY_GROUPS.items()],
+                    *[[name, k[code]] for code, name in KEY_GROUPS.items() if code in k],
                     [
                         "关键字段完整率（%）",
                         None if k["completeness"] is None else pct(k["completeness"]),
                     ],
                     ["身份证号校验不一致（项）", k["id_problems"]],
                     [f"近{RECENT_DAYS}天更新记录", k["updated_recently"]],
+                    *([["说明", figs.withheld]] if figs.withheld else []),
                 ],
             )
         ],
@@ -714,10 +850,10 @@ def summary_xlsx(figs: Figures) -> bytes:
     return write_tables(_tables(figs))
 
 
-def export_xlsx(scope: Scope, figs: Figures) -> bytes:
-    """The summary workbook of a view the caller may see; the export is logged."""
-    if not scope.covers(figs.org_code):
-        raise AccessDenied("无权访问本辖区以外的数据")
+@checked
+def export_xlsx(scope: Scope, org_code: str | None = None) -> bytes:
+    """The summary workbook of a view the caller may see, as the caller sees it; logged."""
+    figs = figures(scope, org_code)
     data = summary_xlsx(figs)
     auth.record(scope.username, "dashboard_export", f"数据大屏汇总 {figs.org_code}")
     return data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from typing import Any
 
 from yibiaotong import catalog, db, ledger, validate
 from yibiaotong.ledger import LedgerError, ValidationFailed
+from yibiaotong.permissions import checked
 from yibiaotong.scope import Scope
 
 HEAD, SPOUSE, SON, DAUGHTER, GRANDCHILD = "02", "10", "20", "30", "40"
@@ -78,9 +80,27 @@ class _Event:
         return row[0]
 
 
+_joined = threading.local()
+
+
+@contextmanager
+def joined(cur, batch_id: str) -> Iterator[None]:
+    """Events called inside run in the caller's transaction and batch (a 走访 save is one
+    transaction); the caller ends the batch with ledger.after_write."""
+    _joined.batch = (cur, batch_id)
+    try:
+        yield
+    finally:
+        _joined.batch = None
+
+
 @contextmanager
 def _event(scope: Scope, name: str) -> Iterator[_Event]:
     """One event: a transaction, one batch id; rule tags of the touched records refresh at the end."""
+    outer = getattr(_joined, "batch", None)
+    if outer is not None:
+        yield _Event(outer[0], scope, f"event:{name}", outer[1])
+        return
     with db.transaction() as cur:
         event = _Event(cur, scope, f"event:{name}", uuid.uuid4().hex[:12])
         yield event
@@ -364,6 +384,7 @@ def _infer_mother(members: list[dict], father: dict | None, born: date) -> dict 
     return candidates[0] if len(candidates) == 1 else None
 
 
+@checked
 def register_birth(
     scope: Scope,
     household_id: int,
@@ -451,6 +472,7 @@ def register_birth(
 # ---------------------------------------------------------------- 迁入
 
 
+@checked
 def move_in(
     scope: Scope,
     fields: dict[str, Any],
@@ -605,6 +627,7 @@ def _retire(
     return person["id"]
 
 
+@checked
 def move_out(
     scope: Scope, resident_id: int, on_date: Any, destination: str, new_head_id: int | None = None
 ) -> int:
@@ -612,6 +635,7 @@ def move_out(
     return _retire(scope, "move_out", resident_id, on_date, new_head_id, destination)
 
 
+@checked
 def register_death(
     scope: Scope, resident_id: int, on_date: Any, new_head_id: int | None = None
 ) -> int:
@@ -622,6 +646,7 @@ def register_death(
 # ---------------------------------------------------------------- 分户 / 合户
 
 
+@checked
 def split_household(
     scope: Scope,
     household_id: int,
@@ -674,6 +699,7 @@ def split_household(
     return new["id"]
 
 
+@checked
 def merge_households(scope: Scope, source_id: int, target_id: int) -> int:
     """合户: every member of the source joins the target under its 户主; the source is dissolved."""
     if str(source_id) == str(target_id):
@@ -699,6 +725,7 @@ def merge_households(scope: Scope, source_id: int, target_id: int) -> int:
 # ---------------------------------------------------------------- 房屋出租 / 退租
 
 
+@checked
 def register_rental(scope: Scope, house_id: int, tenant_count: Any, on_date: Any) -> int:
     """房屋出租登记: occupancy 出租 (群租 from 6 tenants), tenant count and registration date."""
     tenants = _field("house", "house_tenant_count", tenant_count, required=True)
@@ -717,6 +744,7 @@ def register_rental(scope: Scope, house_id: int, tenant_count: Any, on_date: Any
     return house["id"]
 
 
+@checked
 def end_rental(scope: Scope, house_id: int) -> int:
     """退租: occupancy 空置 and no tenants."""
     with _event(scope, "end_rental") as ev:
@@ -731,6 +759,7 @@ def end_rental(scope: Scope, house_id: int) -> int:
 # ---------------------------------------------------------------- 商铺开业 / 歇业
 
 
+@checked
 def open_shop(scope: Scope, fields: dict[str, Any], grid_code: str) -> int:
     """商铺开业 in a grid inside scope; returns the new shop's id."""
     values = dict(fields or {})
@@ -764,6 +793,7 @@ def open_shop(scope: Scope, fields: dict[str, Any], grid_code: str) -> int:
     return shop_id
 
 
+@checked
 def close_shop(scope: Scope, shop_id: int, on_date: Any) -> int:
     """商铺歇业: status closed with the closing date."""
     on = _date(on_date, "歇业日期")
@@ -784,6 +814,7 @@ def close_shop(scope: Scope, shop_id: int, on_date: Any) -> int:
 # ---------------------------------------------------------------- for the pages
 
 
+@checked
 def household_members(scope: Scope, household_id: int) -> list[dict]:
     """Active members of a household in scope, head first, with 与户主关系 names."""
     with db.cursor() as cur:

@@ -10,6 +10,7 @@ from typing import Any
 import psutil
 
 from yibiaotong import backups, config, console, db, jobs
+from yibiaotong.permissions import checked
 from yibiaotong.scope import AccessDenied, Scope
 
 
@@ -27,6 +28,7 @@ def growth_per_day(points: list[tuple[datetime, int]]) -> float | None:
     return None if days < 1 else (b1 - b0) / days
 
 
+@checked
 def status(scope: Scope, now: datetime | None = None) -> dict[str, Any]:
     """Everything the health page shows; district admins only."""
     if scope.role != "district_admin":

@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from yibiaotong import config, db
+from yibiaotong.permissions import checked
 from yibiaotong.scope import AccessDenied, Scope
 
 log = logging.getLogger("yibiaotong.jobs")
@@ -439,6 +440,7 @@ def _prepare(scope: Scope, kind_name: str, params: dict[str, Any], origin: str) 
     return live
 
 
+@checked
 def enqueue(scope: Scope, kind: str, params: dict[str, Any], origin: str = "console") -> str:
     """submit() with the origin recorded (console, cli, schedule)."""
     live = _prepare(scope, kind, params, origin)
@@ -446,11 +448,13 @@ def enqueue(scope: Scope, kind: str, params: dict[str, Any], origin: str = "cons
     return live.job_id
 
 
+@checked
 def submit(scope: Scope, kind: str, **params: Any) -> str:
     """Queue a job for the runner of this process; returns its id. The role is checked here."""
     return enqueue(scope, kind, params)
 
 
+@checked
 def run_inline(
     scope: Scope,
     kind: str,
@@ -466,6 +470,7 @@ def run_inline(
     return get(scope, live.job_id)
 
 
+@checked
 def get(scope: Scope, job_id: str) -> dict[str, Any]:
     """One job (its owner or a district admin over its org); live progress while it runs."""
     row = _row(job_id) if isinstance(job_id, str) else None
@@ -477,6 +482,7 @@ def get(scope: Scope, job_id: str) -> dict[str, Any]:
     return row
 
 
+@checked
 def list_jobs(scope: Scope, limit: int = 50) -> list[dict[str, Any]]:
     """Recent jobs: the caller's own, or all in a district admin's org."""
     owner = None if scope.role == "district_admin" else scope.username
@@ -489,6 +495,7 @@ def list_jobs(scope: Scope, limit: int = 50) -> list[dict[str, Any]]:
     return rows
 
 
+@checked
 def cancel(scope: Scope, job_id: str) -> None:
     """Cancel a queued job at once, or ask a running one to stop at its next check."""
     row = get(scope, job_id)
@@ -504,6 +511,7 @@ def cancel(scope: Scope, job_id: str) -> None:
     live.step = "正在取消…"
 
 
+@checked
 def result_file(scope: Scope, job_id: str) -> Path | None:
     """The result file of a finished job, for its owner or an admin; None once it expired."""
     row = get(scope, job_id)
@@ -520,6 +528,7 @@ def expired_file(row: dict[str, Any]) -> str | None:
     return result.get("expired_file") if isinstance(result, dict) else None
 
 
+@checked
 def log_lines(scope: Scope, job_id: str) -> list[dict[str, Any]]:
     get(scope, job_id)
     return db.fetch_dicts("jobs/job_log", job_id=job_id)
@@ -530,6 +539,7 @@ def running() -> list[str]:
     return _runner.running()
 
 
+@checked
 def wait(scope: Scope, job_id: str, timeout: float = 600, poll: float = 0.1) -> dict[str, Any]:
     """Block until the job finished (tests, the CLI hand-over); JobError on timeout."""
     deadline = time.monotonic() + timeout

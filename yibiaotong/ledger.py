@@ -13,7 +13,8 @@ from typing import Any
 import pandas as pd
 from pypinyin import Style, lazy_pinyin
 
-from yibiaotong import catalog, db, masking, validate
+from yibiaotong import audit, catalog, db, masking, validate
+from yibiaotong.permissions import checked
 from yibiaotong.scope import AccessDenied, Scope
 
 ENTITIES = {"resident": "人口", "household": "户", "house": "房屋", "shop": "商铺"}
@@ -85,6 +86,15 @@ SEARCH_COLUMNS = {
 }
 PAGE_SIZE = 50
 _NOT_FOUND = "记录不存在，或不在您的辖区内。"
+# A number typed into the search box is matched against ID numbers and phones: for a viewer who
+# sees them masked, each hit would confirm hidden digits, so only cleared users search by number.
+NUMBER_SEARCH_NEEDS_CLEARANCE = (
+    "您的账号未获授权查看完整证件号和电话，不能按号码搜索；请按姓名、拼音首字母或地址搜索。"
+)
+# What is wrong with an ID number, said without its hidden digits (the detail would quote them).
+ID_PROBLEM_MASKED = (
+    "身份证号有误，或与出生日期、性别不一致（号码对您的账号脱敏显示，请联系有查看权限的人员核实）"
+)
 
 
 class LedgerError(ValueError):
@@ -146,6 +156,13 @@ RESIDENT_MATCH = {
     "address": "contains(r.current_address, $term)",
     "initials": "starts_with(r.name_initials, $term)",
     "digits": "(contains(r.id_number, $term) or contains(r.phone, $term))",
+}
+# `{head_initials}` of find_household / count_household: the head's pinyin initials, read from
+# the resident table only when initials were typed (else DuckDB still joins all 9 million).
+HEAD_INITIALS = {
+    False: "false",
+    True: "exists (select 1 from resident as r "
+    "where r.id = h.head_id and starts_with(r.name_initials, $initials))",
 }
 RESIDENT_KEY = {
     "name": "r.name = $term",
@@ -225,7 +242,10 @@ def _attempts(entity: str, text: str | None) -> list[_Attempt]:
     words, initials, digits = _classify(text)
     if entity != "resident":
         params = {"text": words, "initials": initials, "digits": digits}
-        return [_Attempt(f"ledger/find_{entity}", f"ledger/count_{entity}", {}, params)]
+        slots = (
+            {"head_initials": HEAD_INITIALS[initials is not None]} if entity == "household" else {}
+        )
+        return [_Attempt(f"ledger/find_{entity}", f"ledger/count_{entity}", slots, params)]
     if initials:
         latin = _name_attempts(initials) if len(initials) > 1 else []
         return [_scan("initials", term=initials), *latin]
@@ -292,6 +312,7 @@ def _order_by(entity: str, sort: str, descending: bool) -> str:
     return f"{sort} {direction} nulls last, id" if sort != "id" else f"id {direction}"
 
 
+@checked
 def search(
     scope: Scope,
     entity: str,
@@ -308,6 +329,8 @@ def search(
     _check_entity(entity)
     if status is not None and status not in STATUSES[entity]:
         raise LedgerError("未知的状态。")
+    if not scope.clearance and _classify(text)[2]:
+        raise LedgerError(NUMBER_SEARCH_NEEDS_CLEARANCE)
     base = {"org_code": scope.narrow(org_code), "status": status}
     page = max(1, int(page))
     offset = (page - 1) * page_size
@@ -372,12 +395,22 @@ def _run_find(cur, entity, attempt, base, sort, descending, limit, offset) -> li
     ).fetchall()
 
 
+@checked
 def present(scope: Scope, entity: str, rows: pd.DataFrame) -> pd.DataFrame:
-    """Mask sensitive columns (unless cleared) and turn codes into their Chinese names."""
+    """Mask sensitive columns (unless cleared) and turn codes into their Chinese names; a page
+    a cleared user sees unmasked is logged once per page view."""
     defs = {f["column_name"]: f for f in fields(entity) if f["column_name"]}
     types = {c: f["data_type"] for c, f in defs.items() if c in rows.columns}
     sensitive = {c for c, f in defs.items() if f["sensitivity"] == "sensitive" and c in rows}
     out = masking.mask_frame(rows, types, sensitive, scope.clearance)
+    if scope.clearance and len(rows) and rows[sorted(sensitive)].notna().any(axis=None):
+        ids = tuple(int(i) for i in rows["id"])
+        audit.viewed(
+            scope,
+            "list_view",
+            (entity, ids),
+            f"{ENTITIES[entity]}列表 {len(ids)} 行（编号 {ids[0]} 等，含未脱敏敏感字段）",
+        )
     for column, f in defs.items():
         if column in out.columns and f["data_type"] == "date" and column not in sensitive:
             out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d")
@@ -392,6 +425,7 @@ def present(scope: Scope, entity: str, rows: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------- one record
 
 
+@checked
 def get(scope: Scope, entity: str, record_id: int, cur=None) -> dict:
     """One record inside scope; the same refusal whether it is absent or outside scope."""
     _check_entity(entity)
@@ -411,6 +445,16 @@ def get(scope: Scope, entity: str, record_id: int, cur=None) -> dict:
     return record
 
 
+@checked
+def open_record(scope: Scope, entity: str, record_id: int) -> dict:
+    """The record page's record: get(), and a cleared user's view of it is logged once per page
+    view (the page reruns on every click; the log does not)."""
+    record = get(scope, entity, record_id)
+    if scope.clearance:
+        audit.viewed(scope, "record_view", (entity, record["id"]), f"{entity}:{record['id']}")
+    return record
+
+
 def value_of(record: dict, f: dict) -> Any:
     """A field's value in a record: its typed column or its key in attrs."""
     if f["column_name"]:
@@ -418,6 +462,7 @@ def value_of(record: dict, f: dict) -> Any:
     return record["attrs"].get(f["code"])
 
 
+@checked
 def display(scope: Scope, f: dict, value: Any) -> str:
     """A value as a user reads it: code names, masked when sensitive and not cleared."""
     if value is None or value == "":
@@ -488,8 +533,12 @@ def _clean(f: dict, value: Any) -> Any:
     return validate.text(value, label, f["max_length"])
 
 
-def validate_changes(entity: str, record: dict, changes: dict[str, Any]) -> dict[str, Any]:
-    """Clean a {field code: value} edit against the field standard; raise ValidationFailed."""
+def validate_changes(
+    entity: str, record: dict, changes: dict[str, Any], scope: Scope | None = None
+) -> dict[str, Any]:
+    """Clean a {field code: value} edit against the field standard; raise ValidationFailed.
+
+    Given the caller's scope, a message never quotes values the caller sees masked."""
     by_code = {f["code"]: f for f in editable_fields(entity)}
     clean: dict[str, Any] = {}
     errors: list[str] = []
@@ -497,6 +546,9 @@ def validate_changes(entity: str, record: dict, changes: dict[str, Any]) -> dict
         f = by_code.get(code)
         if f is None:
             errors.append(f"字段“{code}”不存在或不能在此修改")
+            continue
+        if scope is not None and not scope.clearance and f["sensitivity"] == "sensitive":
+            errors.append(f"“{f['name']}”对您的账号脱敏显示，不能修改")
             continue
         if entity == "resident" and f["column_name"] == "id_number" and value:
             id_type = changes.get("resident_id_type", record.get("id_type"))
@@ -521,7 +573,7 @@ def validate_changes(entity: str, record: dict, changes: dict[str, Any]) -> dict
                     merged["id_number"], merged.get("birth_date"), merged.get("sex"), "身份证号"
                 )
             except validate.ValidationError as exc:
-                errors.append(str(exc))
+                errors.append(str(exc) if scope is None or scope.clearance else ID_PROBLEM_MASKED)
     if errors:
         raise ValidationFailed(errors)
     return clean
@@ -564,6 +616,7 @@ def _update_params(entity: str, record: dict) -> dict[str, Any]:
     return params
 
 
+@checked
 def write_changes(
     cur,
     scope: Scope,
@@ -618,9 +671,12 @@ def provenance_source(source: str) -> str:
     """The catalogue source a write counts as: import:<code> and review:<code> are that source;
     console edits and life events are hand entry."""
     kind, _, code = source.partition(":")
+    if kind == "visit":  # 走访采集: collected in person (visit:<campaign id>)
+        return "community_survey"
     return code if kind in ("import", "review") and code else "console"
 
 
+@checked
 def log_change(cur, scope, entity, entity_id, field_code, old, new, source, batch_id, version):
     """One change_log row; a field's provenance (who set it, from which source, when) follows."""
     if not field_code.startswith("_"):
@@ -703,6 +759,7 @@ def refresh_address_search(cur, entity: str, ids: list[int] | None) -> None:
     db.run_filled(cur, "ledger/fill_address_links", slots=slots, entity=entity, ids=ids)
 
 
+@checked
 def save(
     scope: Scope,
     entity: str,
@@ -718,7 +775,7 @@ def save(
             raise StaleEdit(
                 record["version"], changes_since(scope, entity, record_id, expected_version, cur)
             )
-        clean = validate_changes(entity, record, changes)
+        clean = validate_changes(entity, record, changes, scope)
         batch_id = uuid.uuid4().hex[:12]
         version = write_changes(cur, scope, entity, record, clean, source, batch_id)
         if version != record["version"]:
@@ -726,12 +783,17 @@ def save(
     return version
 
 
+@checked
 def changes_since(scope: Scope, entity: str, record_id: int, version: int, cur=None) -> list[dict]:
-    """Readable field changes saved after `version` (what a stale editor missed)."""
+    """Readable field changes saved after `version` (what a stale editor missed), of a record
+    inside the caller's scope."""
     if cur is None:
         with db.cursor() as c:
             return changes_since(scope, entity, record_id, version, c)
-    rel = db.run(cur, "ledger/changes_since", entity=entity, entity_id=record_id, version=version)
+    record = get(scope, entity, record_id, cur)
+    rel = db.run(
+        cur, "ledger/changes_since", entity=entity, entity_id=record["id"], version=int(version)
+    )
     cols = [d[0] for d in rel.description]
     return [_readable(scope, entity, dict(zip(cols, r, strict=True))) for r in rel.fetchall()]
 
@@ -749,16 +811,19 @@ FIELD_EVENTS = {
 
 
 def _readable(scope: Scope, entity: str, change: dict) -> dict:
+    """A change as the caller may read it: the stored values leave only through display()."""
+    change = dict(change)
+    stored_old, stored_new = change.pop("old_value"), change.pop("new_value")
     by_code = {f["code"]: f for f in fields(entity)}
     f = by_code.get(change["field"])
     if f is None:
         name = FIELD_EVENTS.get(change["field"], change["field"])
-        old, new = change["old_value"] or "", change["new_value"] or ""
+        old, new = stored_old or "", stored_new or ""
         if change["field"] == "_status":
             old, new = STATUS_NAMES.get(old, old), STATUS_NAMES.get(new, new)
     else:
         name = f["name"]
-        old, new = display(scope, f, change["old_value"]), display(scope, f, change["new_value"])
+        old, new = display(scope, f, stored_old), display(scope, f, stored_new)
     return {**change, "field_name": name, "old": old, "new": new}
 
 
@@ -771,6 +836,9 @@ def source_name(source: str | None) -> str:
         return "台账编辑"
     if kind == "event":
         return f"业务办理：{EVENT_NAMES.get(code, code)}"
+    if kind == "visit":
+        name = db.fetch_value("visits/campaign_name", id=code)
+        return f"走访采集：{name or code}"
     names = {r["code"]: r["name"] for r in db.fetch_dicts("importing/list_sources")}
     label = {"import": "数据回流", "review": "冲突审核", "undo": "撤销回流"}.get(kind)
     if label:
@@ -778,6 +846,7 @@ def source_name(source: str | None) -> str:
     return source or ""
 
 
+@checked
 def provenance(scope: Scope, entity: str, record_id: int) -> dict[str, dict]:
     """Who set each field of a record: source, batch, time, user (and who verified it)."""
     get(scope, entity, record_id)  # refuses out-of-scope ids
@@ -795,6 +864,7 @@ def provenance_text(row: dict) -> str:
     return " · ".join(parts)
 
 
+@checked
 def history(scope: Scope, entity: str, record_id: int) -> list[dict]:
     """Every change of one record, newest first, readable (codes named, masked per role)."""
     get(scope, entity, record_id)  # refuses out-of-scope ids
@@ -802,6 +872,7 @@ def history(scope: Scope, entity: str, record_id: int) -> list[dict]:
     return [_readable(scope, entity, r) for r in rows]
 
 
+@checked
 def summary(scope: Scope) -> dict[str, int]:
     """Counts of active rows in the caller's subtree."""
     rows = db.fetch_dicts("ledger/summary_in_scope", org_code=scope.org_code)
@@ -811,6 +882,7 @@ def summary(scope: Scope) -> dict[str, int]:
 # ---------------------------------------------------------------- tags on a record
 
 
+@checked
 def record_tags(scope: Scope, entity: str, record_id: int) -> list[dict]:
     """Tags of one record; sensitive tags only for cleared roles."""
     get(scope, entity, record_id)
@@ -818,12 +890,14 @@ def record_tags(scope: Scope, entity: str, record_id: int) -> list[dict]:
     return [r for r in rows if scope.clearance or r["sensitivity"] != "sensitive"]
 
 
+@checked
 def manual_tags(scope: Scope, entity: str) -> list[dict]:
     """Manual tags a user may put on records of this entity."""
     rows = db.fetch_dicts("ledger/manual_tags", entity=entity)
     return [r for r in rows if scope.clearance or r["sensitivity"] != "sensitive"]
 
 
+@checked
 def set_manual_tag(scope: Scope, entity: str, record_id: int, tag_code: str, on: bool) -> None:
     """Add or remove a manual tag; rule and import tags cannot be set by hand."""
     allowed = {t["code"]: t for t in manual_tags(scope, entity)}
@@ -847,6 +921,7 @@ def set_manual_tag(scope: Scope, entity: str, record_id: int, tag_code: str, on:
 # ---------------------------------------------------------------- data quality
 
 
+@checked
 def quality_hints(scope: Scope, entity: str, record: dict) -> list[str]:
     """What is wrong or missing in a record: required fields, ID facts, duplicate ID numbers."""
     hints = []
@@ -862,7 +937,7 @@ def quality_hints(scope: Scope, entity: str, record: dict) -> list[str]:
                 record["id_number"], record.get("birth_date"), record.get("sex"), "身份证号"
             )
         except validate.ValidationError as exc:
-            hints.append(str(exc))
+            hints.append(str(exc) if scope.clearance else ID_PROBLEM_MASKED)
         duplicates = db.fetch_value(
             "ledger/count_id_number_in_scope",
             org_code=scope.org_code,
@@ -880,7 +955,17 @@ def quality_hints(scope: Scope, entity: str, record: dict) -> list[str]:
 
 # ---------------------------------------------------------------- the whole change log
 
+# Which changes a caller sees: every record lies under the root of the org tree, so its log needs
+# no join (9M residents would be read for nothing); below it, changes join the records in scope.
+CHANGE_SCOPE = {
+    "all": "true",
+    "subtree": (
+        "exists (select 1 from in_scope as s where s.entity = c.entity and s.id = c.entity_id)"
+    ),
+}
 
+
+@checked
 def change_log_page(
     scope: Scope,
     username: str | None,
@@ -891,16 +976,33 @@ def change_log_page(
     page: int,
     page_size: int = PAGE_SIZE,
 ) -> tuple[list[dict], int]:
-    """One page of every ledger change (the admin's 操作日志), newest first, readable."""
+    """One page of the changes of records inside the caller's scope (the admin's 操作日志),
+    newest first, readable."""
     filters = {
+        "org_code": scope.org_code,
         "username": username or None,
         "entity": entity,
         "source": source,
         "date_from": date_from,
         "date_to": date_to,
     }
-    total = db.fetch_value("ledger/count_changes", **filters)
-    rows = db.fetch_dicts(
-        "ledger/list_changes", limit=page_size, offset=(max(1, page) - 1) * page_size, **filters
-    )
+    page = max(1, page)
+    root = catalog.org_unit(scope.org_code)["parent_code"] is None
+    with db.cursor() as cur:
+        rel = db.run_filled(
+            cur,
+            "ledger/list_changes",
+            slots={"scope": CHANGE_SCOPE["all" if root else "subtree"]},
+            limit=page_size,
+            offset=(page - 1) * page_size,
+            **filters,
+        )
+        names = [d[0] for d in rel.description]
+        rows = [dict(zip(names, r, strict=True)) for r in rel.fetchall()]
+    if not rows and page > 1:  # past the end: no rows, and the total from the first page
+        first = change_log_page(scope, username, entity, source, date_from, date_to, 1, page_size)
+        return [], first[1]
+    total = rows[0].pop("total") if rows else 0
+    for row in rows[1:]:
+        row.pop("total")
     return [_readable(scope, r["entity"], r) for r in rows], total

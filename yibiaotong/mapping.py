@@ -26,6 +26,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from yibiaotong import catalog, db, validate
+from yibiaotong.permissions import checked
 from yibiaotong.scope import AccessDenied, Scope
 
 STATUSES = ("exact", "fuzzy", "remembered", "ask", "none", "lookalike")
@@ -853,6 +854,7 @@ def _recall(context: str, scope: Scope | None) -> dict[str, dict[str, Any]]:
     return out
 
 
+@checked
 def remember(scope: Scope, context: str, choices: Mapping[str | Sequence[str], str | None]) -> None:
     """Remember the user's decisions (header → field code, extra or None) for `context`.
 

@@ -1,4 +1,18 @@
-"""Masking of sensitive field values for roles without clearance."""
+"""Masking of sensitive field values for roles without clearance.
+
+The policy, decided once here and in the field standard (`sensitivity: sensitive`):
+
+- An ID number keeps its region (first 6) and its last 2 characters: the sex digit and the
+  GB 11643 check digit. The 8 birth-date digits and the first two sequence digits stay hidden,
+  so even a viewer who learns the exact birth date from elsewhere is left with at least 9
+  numbers that fit the check digit (9 or 10 of the 100 pairs of hidden sequence digits).
+  With 6 + 4 kept, a known birth date rebuilt the whole number.
+- A birth date (出生日期, 出生年月) shows only its year, so the hidden date is one of ~365.
+  Ages stay exact: rosters by age need them, and the ID mask does not rely on the date.
+- A phone keeps its first 3 and last 4 digits (138****5678), landlines their area code and
+  last 3–4 digits: 10,000 candidates, and nothing else shown carries a check on them.
+- Other sensitive values keep little (a surname, two characters) or nothing (numbers, codes).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +23,16 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["mask_frame", "mask_id", "mask_name", "mask_phone", "mask_text", "mask_value"]
+__all__ = [
+    "mask_code",
+    "mask_date",
+    "mask_frame",
+    "mask_id",
+    "mask_name",
+    "mask_phone",
+    "mask_text",
+    "mask_value",
+]
 
 _COMPOUND_SURNAMES_TEXT = (
     "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 令狐 "
@@ -42,16 +65,37 @@ def _keep(s: str, head: int, tail: int) -> str:
 
 
 def mask_id(v: Any) -> Any:
-    """330102********1234: first 6 and last 4 kept, so the birth date never shows."""
+    """330102**********1X: region and the last 2 (sex digit, check digit) kept; see above."""
     if _blank(v):
         return v
     s = str(v).strip()
     if len(s) >= 15:
-        return _keep(s, 6, 4)
-    # Passports and permits are short; 6 + 4 would reveal nearly all of them.
+        return _keep(s, 6, 2)
+    # Passports and permits are short; 6 + 2 would reveal nearly all of them.
     if len(s) > 4:
         return _keep(s, 2, 2)
     return "*" * len(s)
+
+
+def mask_code(v: Any) -> Any:
+    """A credit code (no birth date inside): first 6 and last 4 kept."""
+    if _blank(v):
+        return v
+    s = str(v).strip()
+    return _keep(s, 6, 4) if len(s) > 10 else mask_text(s)
+
+
+def mask_date(v: Any) -> Any:
+    """1980年: a birth date shows only its year (a date, a timestamp or ISO text)."""
+    if _blank(v):
+        return v
+    year = getattr(v, "year", None)
+    if year is None:
+        match = re.match(r"\s*(\d{4})", str(v))
+        if match is None:
+            return "**"
+        year = match.group(1)
+    return f"{year}年"
 
 
 def mask_phone(v: Any) -> Any:
@@ -95,7 +139,8 @@ _BY_TYPE = {
     "id_number": mask_id,
     "phone": mask_phone,
     "mobile": mask_phone,
-    "uscc": mask_id,
+    "uscc": mask_code,
+    "date": mask_date,
     "name": mask_name,
     "person_name": mask_name,
 }
@@ -106,7 +151,7 @@ _HIDDEN_TYPES = frozenset({"int", "decimal", "bool", "code"})
 
 
 def mask_value(data_type: str | None, v: Any) -> Any:
-    """Mask one value by its field data_type (id_number, phone, name, numbers, codes, text)."""
+    """Mask one value by its field data_type (id_number, phone, date, name, numbers, codes, text)."""
     if data_type in _HIDDEN_TYPES:
         return v if _blank(v) else "**"
     return _BY_TYPE.get(data_type or "", mask_text)(v)

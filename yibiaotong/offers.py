@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from yibiaotong import auth, db, reports, tags
+from yibiaotong.permissions import checked
 from yibiaotong.scope import AccessDenied, Scope
 
 
@@ -24,6 +25,7 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+@checked
 def pending(scope: Scope) -> list[dict[str, Any]]:
     """Every offer waiting: kind 'tag' or 'template', code, name, what is in use, what is offered."""
     _admin(scope)
@@ -56,6 +58,7 @@ def pending(scope: Scope) -> list[dict[str, Any]]:
     return out
 
 
+@checked
 def adopt(scope: Scope, kind: str, code: str, version: int | None = None) -> str:
     """Put the offered catalogue version in use; returns a Chinese summary."""
     _admin(scope)
@@ -83,6 +86,7 @@ def adopt(scope: Scope, kind: str, code: str, version: int | None = None) -> str
     return message
 
 
+@checked
 def decline(scope: Scope, kind: str, code: str, version: int | None = None) -> str:
     """Keep the version edited in the console; the offer goes away."""
     _admin(scope)

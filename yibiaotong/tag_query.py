@@ -14,9 +14,10 @@ from typing import IO, Any
 import duckdb
 import pandas as pd
 
-from yibiaotong import auth, catalog, conditions, config, db, masking, tags
+from yibiaotong import audit, auth, catalog, conditions, config, db, masking, tags
 from yibiaotong.excel import Column as ExcelColumn
 from yibiaotong.excel import kind_of, write_xlsx
+from yibiaotong.permissions import checked
 from yibiaotong.scope import AccessDenied, Scope
 
 ENTITY_NAMES = catalog.ENTITY_NAMES
@@ -245,6 +246,7 @@ def _resolve_tags(scope: Scope, entity: str, chosen: Mapping[str, list]) -> dict
     return out
 
 
+@checked
 def compile_filter(
     scope: Scope, spec: Any, *, prefix: str = "tq_", as_of: date | None = None
 ) -> tuple[str, dict[str, Any]]:
@@ -378,6 +380,7 @@ def _table(entity: str) -> str:
     return tags.TABLES[entity]
 
 
+@checked
 def count(scope: Scope, spec: Any) -> int:
     """Number of active records of the spec's entity that match, in scope."""
     fragment, params = compile_filter(scope, spec)
@@ -388,6 +391,7 @@ def count(scope: Scope, spec: Any) -> int:
         ).fetchone()[0]
 
 
+@checked
 def summary(scope: Scope, spec: Any) -> dict[str, int | None]:
     """count, plus for residents the households they live in and (newborn queries) the
     childcare subsidy total in yuan."""
@@ -444,6 +448,7 @@ def _page_ids(
     return [r[0] for r in rows], (rows[0][1] if rows else None)
 
 
+@checked
 def columns(scope: Scope, spec: Any) -> list[Column]:
     """The result columns for this spec (field types and sensitivity from the field standard)."""
     spec = normalise(spec)
@@ -537,6 +542,7 @@ def _present(
     return out
 
 
+@checked
 def page(
     scope: Scope, spec: Any, limit: int = 50, offset: int = 0, sort: str | None = None
 ) -> pd.DataFrame:
@@ -554,12 +560,21 @@ def page(
     with db.cursor() as cur:
         records = _rows(cur, spec["entity"], ids, catalog.org_names(scope.org_code))
     values = _present(records, cols, _code_names(cols), scope.clearance)
+    if scope.clearance and any(c.sensitive for c in cols) and records:
+        ids = tuple(r["id"] for r in records)
+        audit.viewed(
+            scope,
+            "list_view",
+            (spec["entity"], ids),
+            f"标签查询 {describe(spec)}：{len(ids)} 行（第 {offset + 1} 行起，含未脱敏敏感字段）",
+        )
     df = pd.DataFrame(values, columns=[c.label for c in cols])
     df.attrs["total"] = int(total)
     df.attrs["ids"] = [r["id"] for r in records]
     return df
 
 
+@checked
 def breakdown(scope: Scope, spec: Any, level: str | None = None) -> pd.DataFrame:
     """Matches per street, community or grid inside the (narrowed) scope.
 
@@ -592,6 +607,7 @@ def breakdown(scope: Scope, spec: Any, level: str | None = None) -> pd.DataFrame
 # Export
 
 
+@checked
 def iter_rows(
     scope: Scope, spec: Any, sort: str | None = None, unmasked: bool = False, batch: int = 2000
 ) -> Iterator[list[Any]]:
@@ -612,6 +628,7 @@ def iter_rows(
             yield from _present(records, cols, names, unmasked)
 
 
+@checked
 def export(
     scope: Scope,
     spec: Any,
@@ -660,6 +677,7 @@ def _spec_json(scope: Scope, spec: Any) -> str:
     return json.dumps(spec, ensure_ascii=False, sort_keys=True)
 
 
+@checked
 def save_query(scope: Scope, name: str, spec: Any, shared: bool = False) -> int:
     """Save (or overwrite, by name) one of the caller's queries; return its id."""
     name = (name or "").strip()
@@ -691,6 +709,7 @@ def save_query(scope: Scope, name: str, spec: Any, shared: bool = False) -> int:
         ).fetchone()[0]
 
 
+@checked
 def list_saved(scope: Scope) -> list[dict[str, Any]]:
     """The caller's own queries and those shared within their line of org units."""
     rows = db.fetch_dicts("tag_query/list_saved", username=scope.username, org_code=scope.org_code)
@@ -704,6 +723,7 @@ def list_saved(scope: Scope) -> list[dict[str, Any]]:
     return rows
 
 
+@checked
 def load_saved(scope: Scope, saved_id: int) -> dict[str, Any]:
     """The spec of a saved query the caller may see, fitted to the caller's scope."""
     for row in list_saved(scope):
@@ -715,11 +735,13 @@ def load_saved(scope: Scope, saved_id: int) -> dict[str, Any]:
     raise QueryError("查询不存在，或未共享给您")
 
 
+@checked
 def delete_saved(scope: Scope, saved_id: int) -> None:
     with db.transaction() as cur:
         db.run(cur, "tag_query/delete_saved", id=int(saved_id), owner=scope.username)
 
 
+@checked
 def set_as_report(scope: Scope, saved_id: int, as_report: bool = True) -> None:
     """Mark one of the caller's saved queries as a report template (the report centre lists it)."""
     with db.transaction() as cur:
@@ -732,9 +754,8 @@ def set_as_report(scope: Scope, saved_id: int, as_report: bool = True) -> None:
         )
 
 
-def report_templates() -> list[dict[str, Any]]:
-    """Saved queries marked as report templates: {id, name, owner, org_code, shared, spec …}."""
-    rows = db.fetch_dicts("tag_query/report_templates")
-    for row in rows:
-        row["spec"] = json.loads(row["spec"]) if isinstance(row["spec"], str) else row["spec"]
-    return rows
+@checked
+def report_templates(scope: Scope) -> list[dict[str, Any]]:
+    """Saved queries marked as report templates that the caller may run (own or shared within
+    their line of org units), as list_saved gives them."""
+    return [row for row in list_saved(scope) if row["as_report"]]

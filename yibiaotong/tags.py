@@ -13,6 +13,7 @@ import duckdb
 
 from yibiaotong import auth, catalog, conditions, db
 from yibiaotong.conditions import Compiler, FieldRef, RuleError
+from yibiaotong.permissions import checked
 from yibiaotong.scope import AccessDenied, Scope
 
 ENTITIES = catalog.ENTITIES
@@ -346,18 +347,23 @@ def refresh_rules(
 # Reading tags for the picker and for one record
 
 
+@checked
 def visible(scope: Scope, tag: Mapping) -> bool:
     """Sensitive tags exist only for cleared roles."""
     return scope.clearance or tag.get("sensitivity") != "sensitive"
 
 
+@checked
 def tag_counts(scope: Scope, entity: str, org_code: str | None = None) -> dict[int, int]:
-    """Active records per tag id in the scope (or a narrower org inside it)."""
+    """Active records per tag id in the scope (or a narrower org inside it); tags the caller
+    may not see (sensitive ones without clearance) are not counted for them."""
     _check_entity(entity)
     org = scope.narrow(org_code)
-    return dict(db.fetch_all(_COUNT_QUERIES[entity], org_code=org))
+    shown = {t["id"] for t in tag_index() if visible(scope, t)}
+    return {i: n for i, n in db.fetch_all(_COUNT_QUERIES[entity], org_code=org) if i in shown}
 
 
+@checked
 def tree(scope: Scope, entity: str, org_code: str | None = None) -> list[dict[str, Any]]:
     """The taxonomy of one entity for the picker: tags in tree order with counts in scope.
 
@@ -423,6 +429,7 @@ def describe_rule(entity: str, rule: Mapping) -> str:
     return ("且" if rule.get("match") == "all" else "或").join(parts)
 
 
+@checked
 def explain(scope: Scope, entity: str, entity_id: int) -> list[dict[str, Any]]:
     """Why a record carries each of its tags: [{tag, code, category, kind, source, reason}].
 
@@ -518,10 +525,9 @@ def rule_from_rows(entity: str, match: str, rows: Iterable[Mapping[str, Any]]) -
     return {"match": match, "conditions": rule_conditions}
 
 
+@checked
 def update_rule(scope: Scope, code: str, rule: Any) -> dict[str, int]:
     """Validate and store a rule tag's rule, log it and refresh that entity's rule tags."""
-    if scope.role != "district_admin":
-        raise AccessDenied("只有区数据局管理员可以修改规则标签")
     with db.transaction() as cur:
         row = db.run(cur, "tags/get_tag", code=code).fetchone()
         if row is None:

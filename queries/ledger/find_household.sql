@@ -6,10 +6,7 @@ where
     starts_with(h.grid_code, $org_code)
     and ($status is null or h.status = $status)
     and ($text is null or contains(h.address, $text) or contains(h.household_no, $text))
-    and ($initials is null or exists (
-        select 1 from resident as r
-        where r.id = h.head_id and starts_with(r.name_initials, $initials)
-    ))
+    and ($initials is null or {head_initials})
     and ($digits is null or contains(h.household_no, $digits) or contains(h.phone, $digits))
 order by {order_by}
 limit $limit offset $offset

@@ -97,7 +97,7 @@ def test_every_entity_finds_by_address_what_a_plain_scan_finds(use_fixture_db):
             assert found(scope, "resident", term) == plain(scope, "resident", term), term
         for entity in ("household", "house", "shop"):
             assert found(scope, entity, term) == plain(scope, entity, term), (entity, term)
-    street = Scope("test", "street_leader", "330102009", clearance=True)
+    street = Scope("test", "social_worker", "330102009", clearance=True)  # the ledger's roles
     term = rows_of("select current_address from resident where grid_code like '330102009%' limit 1")
     term = term[0][0][6:12]
     assert found(street, "resident", term) == plain(street, "resident", term)
@@ -241,3 +241,24 @@ def test_migration_builds_address_tables_for_an_existing_database(tmp_path, monk
                 assert found(scope, entity, term) == plain(scope, entity, term), (entity, term)
     finally:
         db.close_all()
+
+
+def test_households_are_found_by_their_heads_initials_and_by_words(use_fixture_db):
+    scope = district()
+    initials = rows_of(
+        "select r.name_initials from household as h join resident as r on r.id = h.head_id "
+        "where h.status = 'active' and length(r.name_initials) = 3 order by h.id limit 1"
+    )[0][0]
+    expected = [
+        r[0]
+        for r in rows_of(
+            "select h.id from household as h join resident as r on r.id = h.head_id "
+            "where h.status = 'active' and starts_with(r.name_initials, $i) order by h.id",
+            {"i": initials},
+        )
+    ]
+    assert expected
+    assert found(scope, "household", initials) == expected
+    term = rows_of("select address from household where status = 'active' order by id limit 1")
+    term = term[0][0][6:12]
+    assert found(scope, "household", term) == plain(scope, "household", term)

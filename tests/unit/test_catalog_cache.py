@@ -12,6 +12,7 @@ import yaml
 
 from yibiaotong import auth, bootstrap, catalog, config, db, ledger, masking, tag_query
 from yibiaotong.config import QUERIES_DIR, ROOT
+from yibiaotong.scope import Scope
 
 CATALOG_TABLES = {
     "org_unit",
@@ -55,7 +56,8 @@ def addresses_of(ids: list[int]) -> dict[int, str]:
 
 
 def test_a_field_made_sensitive_is_masked_on_the_very_next_page(writable_db, tmp_path):
-    leader = auth.scope_for("leader_zlk")
+    # An uncleared caller of the ledger's roles (street leaders do not search the ledger).
+    leader = Scope("sw_street", "social_worker", auth.scope_for("leader_zlk").org_code)
     assert not leader.clearance
     with db.cursor() as cur:
         term = cur.execute(

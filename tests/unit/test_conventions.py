@@ -145,6 +145,7 @@ IMPORT_SLOTS = {
     "column": "name",
     "stage_table": "import_row",
     "extra_table": "field_provenance",
+    "filled": "(r.name is not null)::bigint",
 }
 SAMPLE = {
     "varchar": "330102",
@@ -380,7 +381,9 @@ def test_query_runs_on_fixture_database(use_fixture_db, path):
     query = db.query(name)
     params = _sample_params(query, path.read_text())
     # Slots take whitelisted fragments at run time (db.run_filled); fill them with neutral ones.
-    sql = query.sql.replace("{order_by}", "id").replace("{match}", "true").replace("{key}", "true")
+    sql = query.sql.replace("{order_by}", "id").replace("{head_initials}", "false")
+    for slot in ("{match}", "{key}", "{scope}"):
+        sql = sql.replace(slot, "true")
     for slot, fragment in IMPORT_SLOTS.items():
         sql = sql.replace("{" + slot + "}", fragment)
     with db.write_lock, db.cursor() as cur:

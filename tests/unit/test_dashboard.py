@@ -204,7 +204,7 @@ def test_grids_residents_households_and_load_threshold(use_fixture_db, monkeypat
     )
     per_grid = Counter(h["grid_code"] for h in households)
     people = Counter(r["grid_code"] for r in residents(STREET))
-    figs = dashboard.figures(leader(), as_of=TODAY)
+    figs = dashboard.figures(admin(), STREET, as_of=TODAY)
     assert dashboard.GRID_LOAD_HOUSEHOLDS == 300
     table = {r.code: (r.residents, r.households, r.overloaded) for r in figs.grids.itertuples()}
     assert {c: (p, h) for c, (p, h, _) in table.items() if p or h} == {
@@ -537,21 +537,25 @@ def test_drill_path_and_levels(use_fixture_db):
 def test_cache_is_per_scope_and_data_version(use_fixture_db):
     first = dashboard.figures(admin(), as_of=TODAY)
     assert dashboard.figures(admin(), as_of=TODAY) is first
-    street = dashboard.figures(leader(), as_of=TODAY)
+    street = dashboard.figures(admin(), STREET, as_of=TODAY)
     assert street is not first and street.org_code == STREET
-    assert dashboard.figures(admin(), STREET, as_of=TODAY) is street  # same unit, same figures
+    assert dashboard.figures(admin(), STREET, as_of=TODAY) is street
+    # The street leader's view of the same unit is its own (withheld cells), cached as well.
+    withheld = dashboard.figures(leader(), as_of=TODAY)
+    assert withheld is not street and withheld.withheld
+    assert dashboard.figures(leader(), as_of=TODAY) is withheld
     assert first.data_version == db.data_version()
 
 
 def test_a_ledger_edit_changes_the_figure_after_refresh(writable_db):
     worker = auth.scope_for("sw_tianxian")
-    before = dashboard.figures(leader(), as_of=TODAY)
+    before = dashboard.figures(admin(), STREET, as_of=TODAY)
     person = next(r for r in residents(worker.org_code) if r["residence_type"] == "1")
     record = ledger.get(worker, "resident", person["id"])
     ledger.save(
         worker, "resident", person["id"], {"resident_residence_type": "2"}, record["version"]
     )
-    after = dashboard.figures(leader(), as_of=TODAY)
+    after = dashboard.figures(admin(), STREET, as_of=TODAY)
     assert after is not before
     assert after.data_version > before.data_version
     assert after.kpi["registered"] == before.kpi["registered"] - 1
@@ -579,7 +583,7 @@ def test_an_event_changes_the_housing_figures(writable_db):
 
 
 def test_summary_workbook_has_a_sheet_per_figure_group(use_fixture_db):
-    figs = dashboard.figures(leader(), as_of=TODAY)
+    figs = dashboard.figures(admin(), STREET, as_of=TODAY)
     wb = load_workbook(io.BytesIO(dashboard.summary_xlsx(figs)))
     assert wb.sheetnames == ["概览", "人口", "房屋", "商铺", "网格", "数据质量", "一表通使用"]
     overview = wb["概览"]
@@ -610,16 +614,15 @@ def test_summary_escapes_formula_looking_text(use_fixture_db):
 
 def test_export_is_logged_and_refused_outside_scope(writable_db):
     figs = dashboard.figures(leader(), as_of=TODAY)
-    assert dashboard.export_xlsx(leader(), figs)[:2] == b"PK"
+    assert dashboard.export_xlsx(leader())[:2] == b"PK"
     logged = rows(
         "select username, action, detail from access_log where action = 'dashboard_export'"
     )
     assert logged == [
         {"username": "leader_zlk", "action": "dashboard_export", "detail": f"数据大屏汇总 {STREET}"}
     ]
-    district = dashboard.figures(admin(), as_of=TODAY)
     with pytest.raises(AccessDenied):
-        dashboard.export_xlsx(leader(), district)
+        dashboard.export_xlsx(leader(), "330102")
     assert dashboard.export_name(figs) == f"数据大屏_闸弄口街道_{TODAY:%Y%m%d}.xlsx"
 
 

@@ -1,4 +1,4 @@
-"""Masking: IDs keep first 6 and last 4, phones and names keep only what a clerk needs."""
+"""Masking: IDs keep first 6 and last 2, birth dates their year, phones 3 + 4: never rebuildable."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from stdnum.cn import ric
 
 from yibiaotong.masking import (
     COMPOUND_SURNAMES,
+    mask_date,
     mask_frame,
     mask_id,
     mask_name,
@@ -33,31 +34,72 @@ def ids(draw):
 
 
 @given(ids())
-def test_id_keeps_exactly_first_6_and_last_4(id18):
+def test_id_keeps_exactly_first_6_and_last_2(id18):
     masked = mask_id(id18)
     assert len(masked) == 18
     assert masked[:6] == id18[:6]
-    assert masked[-4:] == id18[-4:]
-    assert masked[6:14] == "********"
-    assert id18[6:14] not in masked[6:]
+    assert masked[-2:] == id18[-2:]
+    assert masked[6:16] == "*" * 10
+
+
+def _rebuilt(masked: str, born: date) -> list[str]:
+    """Every 18-digit number that shows as `masked` and carries `born`: the attacker who learnt
+    the exact birth date somewhere tries each pair of hidden sequence digits."""
+    out = []
+    for pair in range(100):
+        body = f"{masked[:6]}{born:%Y%m%d}{pair:02d}{masked[16]}"
+        if ric.calc_check_digit(body + "0") == masked[17]:
+            out.append(body + masked[17])
+    return out
+
+
+@given(ids())
+def test_a_masked_id_with_its_exact_birth_date_still_fits_9_numbers(id18):
+    born = ric.get_birth_date(id18)
+    candidates = _rebuilt(mask_id(id18), born)
+    assert id18 in candidates  # the attacker model is right …
+    assert len(candidates) >= 9  # … and still cannot tell which one
+
+
+def test_the_old_6_plus_4_mask_was_rebuilt_from_the_birth_date():
+    # Why the policy changed: 330102********1234 beside 出生日期 left no digit to guess.
+    body = "33010219700101123"
+    id18 = body + ric.calc_check_digit(body + "0")
+    old_mask = id18[:6] + "*" * 8 + id18[-4:]
+    assert old_mask[:6] + "19700101" + old_mask[14:] == id18
+    assert len(_rebuilt(mask_id(id18), date(1970, 1, 1))) >= 9
 
 
 @given(ids())
 def test_legacy_id_hides_its_birth_date(id18):
     id15 = id18[:6] + id18[8:17]
     masked = mask_id(id15)
-    assert masked == id15[:6] + "*****" + id15[-4:]
+    assert masked == id15[:6] + "*******" + id15[-2:]
     assert id15[6:12] not in masked[6:]
 
 
 def test_id_examples():
-    assert mask_id("330102197001011234") == "330102********1234"
-    assert mask_id("11010519491231002X") == "110105********002X"
+    assert mask_id("330102197001011234") == "330102**********34"
+    assert mask_id("11010519491231002X") == "110105**********2X"
     assert mask_id(None) is None
     assert mask_id("") == ""
 
 
-def test_short_document_numbers_are_not_revealed_by_the_6_plus_4_rule():
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        (date(1980, 5, 6), "1980年"),
+        (pd.Timestamp("2024-02-29"), "2024年"),
+        ("1949-10-01", "1949年"),
+        ("不详", "**"),
+        (None, None),
+    ],
+)
+def test_birth_dates_show_only_their_year(value, masked):
+    assert mask_date(value) == masked
+
+
+def test_short_document_numbers_are_not_revealed_by_the_6_plus_2_rule():
     assert mask_id("E12345678") == "E1*****78"
     assert mask_id("1234") == "****"
 
@@ -135,12 +177,12 @@ def test_text_reveals_at_most_two_characters(value):
 
 
 def test_mask_value_chooses_by_data_type():
-    assert mask_value("id_number", "330102197001011234") == "330102********1234"
+    assert mask_value("id_number", "330102197001011234") == "330102**********34"
     assert mask_value("phone", "13812345678") == "138****5678"
     assert mask_value("name", "欧阳修") == "欧阳*"
     assert mask_value("text", "西湖大道1号") == "西湖**"
     assert mask_value(None, "西湖大道1号") == "西湖**"
-    assert mask_value("date", date(1970, 1, 1)) == "19**"
+    assert mask_value("date", date(1970, 1, 1)) == "1970年"
     assert mask_value("id_number", None) is None
     assert mask_value("uscc", "91330102MA2A0B3C7X") == "913301********3C7X"
 
@@ -172,7 +214,7 @@ def test_frame_masks_only_sensitive_columns_and_leaves_the_input_alone():
     masked = mask_frame(page, FIELD_TYPES, {"id_number", "phone", "address", "absent"}, False)
     pd.testing.assert_frame_equal(page, original)
     assert masked is not page
-    assert list(masked["id_number"])[::2] == ["330102********1234", "110105********002X"]
+    assert list(masked["id_number"])[::2] == ["330102**********34", "110105**********2X"]
     assert pd.isna(masked["id_number"][1])
     assert list(masked["phone"]) == ["138****5678", "0571-****4321", ""]
     assert list(masked["address"][:2]) == ["西湖**", "解放**"]

@@ -28,7 +28,17 @@ def bench_dir() -> Path:
     return Path(os.environ.get("YIBIAOTONG_BENCH_DIR", config.ROOT / "data" / "bench"))
 
 
-AREAS = ("ledger", "tags", "dashboard", "reports", "mapping", "importing", "admission", "load")
+AREAS = (
+    "ledger",
+    "tags",
+    "dashboard",
+    "reports",
+    "mapping",
+    "importing",
+    "admission",
+    "visits",
+    "load",
+)
 
 
 @dataclass

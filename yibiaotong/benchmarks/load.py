@@ -294,7 +294,9 @@ def _summary(n: int, results: list[dict], server: dict[str, float], seconds: flo
         for name, ms in r["steps"]:
             by_step.setdefault(name, []).append(ms)
     completed = sum(1 for r in results if r.get("completed"))
-    growth_per_50 = server["rss_mb_growth"] * 50 / n
+    # Streamlit's budget is per 50 users: a round of fewer users gets the whole 100 MB (caches
+    # that one user fills are not a per-user cost).
+    growth_per_50 = server["rss_mb_growth"] * 50 / max(n, 50)
     p95 = round(_percentile(times, 0.95)) if times else None
     passed = completed == n and p95 is not None and p95 < P95_BUDGET_MS
     passed = passed and growth_per_50 < GROWTH_BUDGET_MB_PER_50
@@ -346,6 +348,7 @@ def run(ctx: Context) -> dict:
         results[name] = {
             "p50_ms": round(statistics.median(values)),
             "p95_ms": round(max(values)),
+            "first_ms": round(values[0]),
             "budget_ms": PAGE_BUDGET_MS,
             "note": f"one user, click to heading, {len(values)} visits; {note}",
         }

@@ -13,6 +13,7 @@ from pypinyin import Style, lazy_pinyin
 from yibiaotong import catalog, config, db, ledger, tags
 from yibiaotong.importing import batches, sources, stage
 from yibiaotong.importing.batches import ImportError_
+from yibiaotong.permissions import checked
 from yibiaotong.scope import Scope
 
 Progress = Callable[[float, str], None] | None
@@ -72,6 +73,7 @@ def refresh_rules(cur, entity: str, ids: list[int]) -> None:
         tags.refresh_rules(cur, entity, ids=ids)
 
 
+@checked
 def commit(
     scope: Scope,
     batch_id: str,

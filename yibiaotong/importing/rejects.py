@@ -9,6 +9,7 @@ from typing import IO
 from yibiaotong import auth, db, masking
 from yibiaotong.excel import export
 from yibiaotong.importing import batches
+from yibiaotong.permissions import checked
 from yibiaotong.scope import Scope
 
 COLUMNS = (
@@ -19,6 +20,7 @@ COLUMNS = (
 )
 
 
+@checked
 def write_report(scope: Scope, batch_id: str, target: str | Path | IO[bytes]) -> int:
     """Write the batch's reject report to `target`; return the number of lines."""
     batch = batches.get(scope, batch_id)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from yibiaotong import catalog, db, ledger
+from yibiaotong import audit, catalog, db, ledger
 from yibiaotong.importing import batches, commit, stage
 from yibiaotong.importing.batches import ImportError_
+from yibiaotong.permissions import checked
 from yibiaotong.scope import AccessDenied, Scope
 
 KINDS = {
@@ -22,6 +23,7 @@ KINDS = {
 _NOT_FOUND = "审核事项不存在，或不在您的辖区内。"
 
 
+@checked
 def conflicts(
     scope: Scope, state: str = "open", limit: int = 50, offset: int = 0
 ) -> tuple[list[dict], int]:
@@ -31,16 +33,26 @@ def conflicts(
         "importing/list_conflicts", org_code=scope.org_code, state=state, limit=limit, offset=offset
     )
     total = db.fetch_value("importing/count_conflicts", org_code=scope.org_code, state=state)
+    unmasked = 0
     for row in rows:
         defs = {f["code"]: f for f in catalog.field_defs(row["entity"])}
         f = defs.get(row["field"])
         row["field_name"] = f["name"] if f else row["field"].removeprefix("attr:")
         row["kind_name"] = KINDS.get(row["kind"], row["kind"])
+        unmasked += bool(scope.clearance and f and f["sensitivity"] == "sensitive")
         for side in ("current_value", "incoming_value"):
             row[side] = ledger.display(scope, f, row[side]) if f else (row[side] or "")
+    if unmasked:
+        audit.viewed(
+            scope,
+            "list_view",
+            ("import_conflicts", state, tuple(r["id"] for r in rows)),
+            f"回流冲突审核：{unmasked} 项含未脱敏敏感字段",
+        )
     return rows, total
 
 
+@checked
 def decide(scope: Scope, conflict_id: str, take_incoming: bool) -> None:
     """Apply the incoming value (through ledger.write_changes, logged with its source) or keep
     the ledger's; either way the decision is recorded with who and when."""
@@ -88,6 +100,7 @@ def decide(scope: Scope, conflict_id: str, take_incoming: bool) -> None:
         ledger.after_write(cur, review_batch)
 
 
+@checked
 def unplaced(scope: Scope, limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
     """The 待落地 queue of batches loaded inside the caller's subtree."""
     batches.may_import(scope)
@@ -100,6 +113,7 @@ def unplaced(scope: Scope, limit: int = 50, offset: int = 0) -> tuple[list[dict]
     return rows, total
 
 
+@checked
 def place(scope: Scope, batch_id: str, row_no: int, grid_code: str) -> int:
     """Put a waiting row into a grid of the caller's subtree and write it like the commit did:
     the record, its household link, provenance, tags, search keys and rule tags. Returns its id."""

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from yibiaotong import catalog, config, db, mapping
+from yibiaotong import audit, catalog, config, db, mapping
 from yibiaotong.importing import batches, cleaning, reader, sources
 from yibiaotong.importing.batches import ImportError_
+from yibiaotong.permissions import checked
 from yibiaotong.scope import Scope
 
 Progress = Callable[[float, str], None] | None
@@ -170,6 +171,7 @@ def _proposed_target(match, src: sources.Source, allowed: dict[str, str]) -> tup
     return None, "本数据来源不能设置该字段"
 
 
+@checked
 def upload(
     scope: Scope,
     data,
@@ -200,6 +202,7 @@ def _inspect(path, file_name: str, **overrides: str | None) -> reader.FileInfo:
         raise ImportError_(str(exc)) from exc
 
 
+@checked
 def read(
     scope: Scope,
     batch_id: str,
@@ -311,6 +314,7 @@ def _load_raw(cur, batch_id: str, info: reader.FileInfo, path, progress: Progres
     return rows.skipped_empty
 
 
+@checked
 def preview(
     scope: Scope,
     batch_id: str,
@@ -471,6 +475,7 @@ def _counts(cur, batch_id: str) -> dict[str, Any]:
     }
 
 
+@checked
 def summary(scope: Scope, batch_id: str) -> Summary:
     """The preview (or commit) counts of a batch with samples for the page."""
     batch = batches.get(scope, batch_id)
@@ -490,6 +495,7 @@ def summary(scope: Scope, batch_id: str) -> Summary:
     return result
 
 
+@checked
 def samples(scope: Scope, batch_id: str) -> dict[str, list[dict]]:
     """A few rows per action and field changes per kind, masked for the caller's clearance."""
     batch = batches.get(scope, batch_id)
@@ -498,6 +504,20 @@ def samples(scope: Scope, batch_id: str) -> dict[str, list[dict]]:
         out.setdefault(row["action"], []).append(row)
     for row in db.fetch_dicts("importing/sample_changes", batch_id=batch_id, per_kind=SAMPLE):
         out.setdefault(f"change:{row['kind']}", []).append(row)
+    sensitive = {
+        f["code"] for f in catalog.field_defs(batch["entity"]) if f["sensitivity"] == "sensitive"
+    }
+    shown = {
+        sources.KEY_FIELDS[batch["entity"]],
+        *(r.get("field") for g in out.values() for r in g),
+    }
+    if scope.clearance and sensitive & shown:  # sample rows name a record by its key (ID number)
+        audit.viewed(
+            scope,
+            "list_view",
+            ("import_samples", batch_id),
+            f"回流预览样例（批次 {batch_id[:8]}）：{sum(map(len, out.values()))} 行，含未脱敏敏感字段",
+        )
     return _masked(scope, batch["entity"], out)
 
 

@@ -11,12 +11,14 @@ from collections.abc import Callable
 from yibiaotong import config, db, ledger
 from yibiaotong.importing import batches, commit, stage
 from yibiaotong.importing.batches import ImportError_
+from yibiaotong.permissions import checked
 from yibiaotong.scope import Scope
 
 Progress = Callable[[float, str], None] | None
 EXTRA_TABLES = ("field_provenance", "entity_tag", "tag_period", "value_conflict")
 
 
+@checked
 def undo(scope: Scope, batch_id: str, progress: Progress = None) -> dict:
     progress = progress or (lambda fraction, step: None)
     undo_id = f"undo-{batch_id}"

@@ -25,6 +25,7 @@ from yibiaotong import mapping as mapper
 from yibiaotong.excel import template_fill, upload
 from yibiaotong.excel.cells import file_name
 from yibiaotong.excel.report import GENERATOR
+from yibiaotong.permissions import checked
 from yibiaotong.reports import counts
 from yibiaotong.reports.definition import DERIVED, ReportError, _fail
 from yibiaotong.reports.generation import RunResult, _log_run
@@ -159,6 +160,7 @@ def _open(data: bytes) -> tuple[Workbook, template_fill.HeaderBlock, template_fi
     return wb, block, template_fill.neutralise(wb, cached, block)
 
 
+@checked
 def analyse_form(scope: Scope, data: bytes, code: str, org_code: str | None = None) -> FormAnalysis:
     """Check the upload, find what kind of form it is and map its headers (remembered first);
     a statistics table or indicator list is counted for a preview of what it will get."""
@@ -228,6 +230,7 @@ def _columns(
     return columns, fills
 
 
+@checked
 def fill_form(
     scope: Scope,
     code: str,

@@ -21,6 +21,7 @@ import pandas as pd
 from yibiaotong import auth, catalog, db, tag_query
 from yibiaotong.excel.cells import file_name
 from yibiaotong.excel.report import FormError, FormResult, write_form
+from yibiaotong.permissions import checked
 from yibiaotong.reports.definition import ReportError
 from yibiaotong.reports.plan import Prepared, filename, layout, prepare
 from yibiaotong.reports.rows import count, iter_rows
@@ -115,6 +116,7 @@ def _minutes_if_logged_now(prepared: Prepared) -> int:
     return 0 if counted else int(prepared.template["manual_minutes"])
 
 
+@checked
 def generate(
     scope: Scope,
     code: str,
@@ -179,6 +181,7 @@ def generate(
     )
 
 
+@checked
 def generate_bytes(
     scope: Scope, code: str, org_code: str | None = None, masked: bool | None = None
 ) -> tuple[bytes, RunResult]:
@@ -196,6 +199,7 @@ class BatchResult:
     seconds: float
 
 
+@checked
 def batch_codes(scope: Scope, department: str | None = None) -> list[dict[str, Any]]:
     """Templates a batch includes: all in force for the department (or all), runnable or not."""
     return templates(scope, department=department)
@@ -208,6 +212,7 @@ def _name_of(scope: Scope, code: str) -> str:
         return code
 
 
+@checked
 def batch_zip(
     scope: Scope,
     codes: Sequence[str],
@@ -290,6 +295,7 @@ def batch_zip(
     return BatchResult(runs, skipped, batch_id, time.perf_counter() - started)
 
 
+@checked
 def saved_query_reports(scope: Scope) -> list[dict[str, Any]]:
     """Tag queries marked 作为报表 that the caller may run: their own and those shared with
     them — department staff only their own (a colleague's query may need other fields)."""
@@ -299,6 +305,7 @@ def saved_query_reports(scope: Scope) -> list[dict[str, Any]]:
     ]
 
 
+@checked
 def saved_query_bytes(scope: Scope, saved_id: int) -> bytes:
     """One such query exported through the tag query's own Excel export (logged there)."""
     if not any(q["id"] == saved_id for q in saved_query_reports(scope)):
@@ -318,6 +325,7 @@ def _department_of(scope: Scope) -> str | None:
     return scope.department if scope.role == "dept_staff" else None
 
 
+@checked
 def runs(scope: Scope, limit: int = 50, offset: int = 0) -> pd.DataFrame:
     """One page of runs inside the caller's scope, newest first, with Chinese column labels.
     计入节省 says whether the run booked its form's manual minutes (the first of its template,
@@ -365,6 +373,7 @@ def runs(scope: Scope, limit: int = 50, offset: int = 0) -> pd.DataFrame:
     ]
 
 
+@checked
 def savings(scope: Scope, today: date | None = None) -> dict[str, Any]:
     """Runs, forms and hours saved inside the scope: totals, this month, per department, per
     month. A form counts once per template, org unit and reporting period, however often it

@@ -12,6 +12,7 @@ from yibiaotong import catalog, tag_query, tags
 from yibiaotong.excel import kind_of
 from yibiaotong.excel.cells import file_name
 from yibiaotong.excel.report import FormColumn, FormLayout
+from yibiaotong.permissions import checked
 from yibiaotong.reports.definition import _HOUSEHOLD_NEEDS, DERIVED, ReportError, _fail
 from yibiaotong.reports.store import in_force, not_in_force_reason, template
 from yibiaotong.scope import AccessDenied, Scope
@@ -166,6 +167,7 @@ def _related_column(defn: Mapping[str, Any], c: Mapping[str, Any]) -> Column:
     )
 
 
+@checked
 def prepare(
     scope: Scope,
     code: str,

@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from yibiaotong import catalog, conditions, db, masking, tag_query, tags
+from yibiaotong import audit, catalog, conditions, db, masking, tag_query, tags
 from yibiaotong.reports.plan import LEVELS, Prepared
 
 PREVIEW_ROWS = 20
@@ -281,6 +281,14 @@ def preview(prepared: Prepared, n: int = PREVIEW_ROWS) -> tuple[pd.DataFrame, in
         finally:
             cur.execute("rollback")
     labels = headers(prepared)
+    if rows and not prepared.masked and any(c.sensitive for c in prepared.columns):
+        audit.viewed(
+            prepared.scope,
+            "list_view",
+            ("report", prepared.code, prepared.org_code),
+            f"报表预览 {prepared.template['name']}（{prepared.org_code}）：前 {len(rows)} 行，"
+            "含未脱敏敏感字段",
+        )
     frame = pd.DataFrame([r[: len(labels)] for r in rows], columns=labels)
     frame.insert(0, "序号", range(1, len(frame) + 1))
     for column in frame.columns:

@@ -12,6 +12,7 @@ import duckdb
 import yaml
 
 from yibiaotong import auth, catalog, config, db, tags
+from yibiaotong.permissions import checked
 from yibiaotong.reports.definition import (
     _CODE_RE,
     ENTITY_NAMES,
@@ -205,6 +206,7 @@ def visible(scope: Scope, row: Mapping[str, Any], grants: frozenset[str] | None 
     return row["code"] in (granted(scope) if grants is None else grants)
 
 
+@checked
 def templates(
     scope: Scope,
     department: str | None = None,
@@ -283,6 +285,7 @@ def _tags_of(defn: Mapping[str, Any]) -> set[str]:
     }
 
 
+@checked
 def template(scope: Scope, code: str, version: int | None = None) -> dict[str, Any]:
     """One template version the caller may use (the current one when version is None);
     ReportError if absent, AccessDenied for another department's template (department staff)."""
@@ -295,17 +298,20 @@ def template(scope: Scope, code: str, version: int | None = None) -> dict[str, A
     return row
 
 
+@checked
 def history(scope: Scope, code: str) -> list[dict[str, Any]]:
     """All versions of one template the caller may use, newest first, with their run counts."""
     template(scope, code)
     return db.fetch_dicts("reports/template_history", code=code)
 
 
+@checked
 def departments_with_templates(scope: Scope) -> dict[str, str]:
     """Department code → name of departments that have templates in force."""
     return {t["department"]: t["department_name"] for t in templates(scope)}
 
 
+@checked
 def save_version(scope: Scope, data: Mapping[str, Any]) -> dict[str, Any]:
     """Store an edited (or new) template as its next version; district admins only.
 

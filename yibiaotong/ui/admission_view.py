@@ -12,7 +12,7 @@ import streamlit as st
 from yibiaotong import admission, catalog, reports, tags
 from yibiaotong.admission import Assessment, RequestedField
 from yibiaotong.scope import AccessDenied, Scope
-from yibiaotong.ui.job_view import plain
+from yibiaotong.ui.markdown import literal
 from yibiaotong.ui.report_view import org_picker
 from yibiaotong.ui.shell import flash
 
@@ -61,12 +61,12 @@ def assessment(result: Assessment, *, key: str) -> None:
         border=True,
     )
     if result.rows_note:
-        st.caption(plain(result.rows_note))
+        st.caption(literal(result.rows_note))
     st.caption(admission.BURDEN_MODEL)
     if result.overlaps:
         top = result.overlaps[0]
         st.info(
-            f"本申请 {top.share:.0%} 的字段已在现有报表《{plain(top.name)}》（{plain(top.department)}）中。"
+            f"本申请 {top.share:.0%} 的字段已在现有报表《{literal(top.name)}》（{literal(top.department)}）中。"
             "审核时可考虑直接使用现有报表。",
             icon=":material/content_copy:",
         )
@@ -216,13 +216,13 @@ def _uploaded(
         st.session_state[f"{k}_shapes"] = (digest, shapes, passed)
     _, shapes, passed = st.session_state[f"{k}_shapes"]
     for label, reason in passed:
-        st.caption(f"工作表“{plain(label)}”未读取：{plain(reason)}")
+        st.caption(f"工作表“{literal(label)}”未读取：{literal(reason)}")
     shape = shapes[0]
     if len(shapes) > 1:
         names = [s.sheet for s in shapes]
         shape = shapes[names.index(st.selectbox("使用哪张工作表", names, key=f"{k}_sheet"))]
     st.caption(
-        f"识别到表名“{plain(shape.title)}”，表头 {len(shape.columns)} 列。请逐行核对对应的标准字段。"
+        f"识别到表名“{literal(shape.title)}”，表头 {len(shape.columns)} 列。请逐行核对对应的标准字段。"
     )
     matches = admission.match_headers(shape.columns, entity, scope=scope)
     options, to_code = _field_options(entity)
@@ -257,7 +257,7 @@ def _uploaded(
     unconfirmed = [shape.headers[i] for i, ok in enumerate(edited["已确认"]) if not ok]
     if unconfirmed:
         st.warning(
-            f"还有 {len(unconfirmed)} 个表头待确认：{plain('、'.join(unconfirmed[:8]))}。"
+            f"还有 {len(unconfirmed)} 个表头待确认：{literal('、'.join(unconfirmed[:8]))}。"
             "请选择对应字段（或“台账没有”）并勾选“已确认”。",
             icon=":material/help:",
         )
@@ -417,7 +417,9 @@ def request_detail(scope: Scope, request_id: int, *, review: bool) -> None:
         st.error(str(exc))
         return
     with st.container(border=True):
-        st.markdown(f"#### {STATE_ICONS[row['state']]} {plain(row['title'])} · {row['state_name']}")
+        st.markdown(
+            f"#### {STATE_ICONS[row['state']]} {literal(row['title'])} · {row['state_name']}"
+        )
         if row["note"]:
             st.text(f"审核意见：{row['note']}")
         _particulars_text(row)
@@ -494,8 +496,8 @@ def review_form(scope: Scope, row: dict, result: Assessment) -> None:
     if decision == "批准为新报表":
         defn = admission.new_template(scope, row, result)
         st.caption(
-            f"将新建报表模板“{plain(defn['name'])}”（{defn['code']}），{reports.FREQUENCIES[defn['frequency']]}，"
-            f"有效期至 {defn['valid_to']}；列：{plain('、'.join(c['header'] for c in defn['columns']))}。"
+            f"将新建报表模板“{literal(defn['name'])}”（{defn['code']}），{reports.FREQUENCIES[defn['frequency']]}，"
+            f"有效期至 {defn['valid_to']}；列：{literal('、'.join(c['header'] for c in defn['columns']))}。"
             "台账没有的列生成时留空待填。"
         )
         note = st.text_input("批准意见（可不填）", max_chars=500, key=f"{k}_note_new")
@@ -594,7 +596,7 @@ def expiry(scope: Scope) -> None:
                 if r["expired"]
                 else f"将于 {r['valid_to']} 到期（还剩 {r['days_left']} 天）"
             )
-            st.markdown(f"**{plain(r['name'])}** · {plain(r['department_name'])} · {when}")
+            st.markdown(f"**{literal(r['name'])}** · {literal(r['department_name'])} · {when}")
             if r["renewal_request"]:
                 st.caption(f"续期申请第 {r['renewal_request']} 号审核中。")
                 continue
@@ -658,16 +660,16 @@ def home_panel(scope: Scope) -> None:
         st.subheader("报表申请与到期提醒")
         for r in admission.expiring(scope):
             text = (
-                f"报表“{plain(r['name'])}”已于 {r['valid_to']} 到期，已停用"
+                f"报表“{literal(r['name'])}”已于 {r['valid_to']} 到期，已停用"
                 if r["expired"]
-                else f"报表“{plain(r['name'])}”将于 {r['valid_to']} 到期（还剩 {r['days_left']} 天）"
+                else f"报表“{literal(r['name'])}”将于 {r['valid_to']} 到期（还剩 {r['days_left']} 天）"
             )
             text += "，续期申请审核中。" if r["renewal_request"] else "，如仍需使用请申请续期。"
             (st.error if r["expired"] else st.warning)(text, icon=":material/event_busy:")
         for r in admission.list_requests(scope, limit=5):
-            line = f"{STATE_ICONS[r['state']]} 第 {r['id']} 号 **{plain(r['title'])}** · {r['state_name']}"
+            line = f"{STATE_ICONS[r['state']]} 第 {r['id']} 号 **{literal(r['title'])}** · {r['state_name']}"
             if r["note"]:
-                line += f"　意见：{plain(r['note'])}"
+                line += f"　意见：{literal(r['note'])}"
             st.markdown(line)
         st.page_link(
             "app_pages/admission.py",

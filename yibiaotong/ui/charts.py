@@ -229,6 +229,16 @@ def _short(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def number(value: float | str) -> float:
+    """A count as a bar length: a withheld count ("<5", "—") draws nothing."""
+    return 0 if isinstance(value, str) else value
+
+
+def count_label(value: float | str, unit: str = "") -> str:
+    """A count as written on a chart: its number, or the mark it is withheld with."""
+    return value if isinstance(value, str) else _short(value) + unit
+
+
 def _note(text: str, p: Palette) -> dict:
     """A small red note at the top right of the plot, where a legend would go."""
     return {
@@ -261,24 +271,27 @@ def empty(p: Palette, title: str, message: str, height: int) -> go.Figure:
 
 def pyramid(frame: pd.DataFrame, p: Palette, height: int = 420) -> go.Figure:
     """Population pyramid: men to the left, women to the right, 5-year bands bottom-up."""
-    peak = max(1, int(frame[["male", "female"]].to_numpy().max()))
+    male = [number(v) for v in frame["male"]]
+    female = [number(v) for v in frame["female"]]
+    peak = max(1, *male, *female)
     traces = [
         go.Bar(
             y=list(frame["age"]),
-            x=[-v for v in frame["male"]],
+            x=[-v for v in male],
             orientation="h",
             name="男",
             marker={"color": p.male},
-            customdata=list(frame["male"]),
-            hovertemplate="%{y} 男 %{customdata:,} 人<extra></extra>",
+            customdata=[count_label(v) for v in frame["male"]],
+            hovertemplate="%{y} 男 %{customdata} 人<extra></extra>",
         ),
         go.Bar(
             y=list(frame["age"]),
-            x=list(frame["female"]),
+            x=female,
             orientation="h",
             name="女",
             marker={"color": p.female},
-            hovertemplate="%{y} 女 %{x:,} 人<extra></extra>",
+            customdata=[count_label(v) for v in frame["female"]],
+            hovertemplate="%{y} 女 %{customdata} 人<extra></extra>",
         ),
     ]
     step = _nice(peak)
@@ -306,9 +319,11 @@ def hbar(
     vline_label: str = "",
     value_max: float | None = None,
 ) -> go.Figure:
-    """Horizontal bars, first label on top, the value written at the bar's end."""
-    labels, values = list(labels), list(values)
-    text = list(text) if text is not None else [_short(v) + unit for v in values]
+    """Horizontal bars, first label on top, the value written at the bar's end (a withheld
+    count draws no bar, only its mark)."""
+    labels = list(labels)
+    text = list(text) if text is not None else [count_label(v, unit) for v in values]
+    values = [number(v) for v in values]
     size = _label_size(p, len(labels), height)
     bar = go.Bar(
         y=labels,
@@ -373,16 +388,17 @@ def units_comparison(
 ) -> go.Figure:
     """实有人口 of each child unit as columns stacked 户籍 / 流动 / 境外, largest first (14
     streets read best side by side on a wide panel); a click on a column drills down."""
-    data = frame.sort_values("residents", ascending=False)
+    data = frame.iloc[frame["residents"].map(number).argsort(kind="stable")[::-1]]
     names = list(data["name"])
     traces = [
         go.Bar(
             x=names,
-            y=list(data[column]),
+            y=[number(v) for v in data[column]],
             name=name,
             marker={"color": _colour(p, role)},
             customdata=list(data["code"]),
-            hovertemplate="%{x} " + name + " %{y:,} 人<extra></extra>",
+            hovertext=[count_label(v) for v in data[column]],
+            hovertemplate="%{x} " + name + " %{hovertext} 人<extra></extra>",
         )
         for column, name, role in zip(
             ("registered", "floating", "overseas"),
@@ -394,9 +410,9 @@ def units_comparison(
     traces.append(
         go.Scatter(
             x=names,
-            y=list(data["residents"]),
+            y=[number(v) for v in data["residents"]],
             mode="text",
-            text=[_short(v) for v in data["residents"]],
+            text=[count_label(v) for v in data["residents"]],
             textposition="top center",
             textfont={"color": p.text, "size": p.font_size - 3},
             showlegend=False,
@@ -404,7 +420,7 @@ def units_comparison(
             cliponaxis=False,
         )
     )
-    peak = max(1, int(data["residents"].max())) if len(data) else 1
+    peak = max(1, *(number(v) for v in data["residents"])) if len(data) else 1
     xaxis = {
         "tickmode": "array",
         "tickvals": names,
@@ -532,12 +548,14 @@ def stacked_hbar(
     )
 
 
-def share_label(share: float) -> str:
-    return f"{share * 100:.1f}%"
+def share_label(share: float | str) -> str:
+    return share if isinstance(share, str) else f"{share * 100:.1f}%"
 
 
-def share_colour(p: Palette, share: float) -> str:
-    """Completeness colours: green from 95 %, amber from 80 %, red below."""
+def share_colour(p: Palette, share: float | str) -> str:
+    """Completeness colours: green from 95 %, amber from 80 %, red below (grey if withheld)."""
+    if isinstance(share, str):
+        return p.neutral
     return p.good if share >= 0.95 else p.warn if share >= 0.8 else p.bad
 
 

@@ -15,7 +15,7 @@ from yibiaotong.admission import consolidation
 from yibiaotong.admission.standard import NEW_FIELD_TYPES, SENSITIVITIES
 from yibiaotong.scope import AccessDenied, Scope
 from yibiaotong.ui import job_view
-from yibiaotong.ui.job_view import plain
+from yibiaotong.ui.markdown import literal
 from yibiaotong.ui.shell import flash
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -112,7 +112,7 @@ def reduction(result: consolidation.Consolidation) -> None:
     d.metric(
         "台账已有", f"{result.in_ledger:,} 个", help="这些字段由台账一键生成，不必再填", border=True
     )
-    st.success(plain(result.reduction()), icon=":material/merge:")
+    st.success(literal(result.reduction()), icon=":material/merge:")
     suggested = sum(u.suggested for u in result.fields)
     if result.pending or suggested:
         st.caption(
@@ -255,7 +255,7 @@ def pending(scope: Scope, result: consolidation.Consolidation) -> None:
                 continue
             by_label = {v: k for k, v in labels[p.entity].items()}
             if label != NOT_STANDARD and label not in by_label:
-                st.error(f"“{plain(label)}”不是{catalog.ENTITY_NAMES[p.entity]}的字段。")
+                st.error(f"“{literal(label)}”不是{catalog.ENTITY_NAMES[p.entity]}的字段。")
                 return
             decisions[(p.header, p.entity)] = by_label.get(label)
         try:
@@ -282,7 +282,7 @@ def clusters(scope: Scope, result: consolidation.Consolidation) -> None:
         k = f"cf_cl_{result.pile['id']}_{hashlib.md5(c.key.encode()).hexdigest()[:10]}"
         spellings = "、".join(c.headers)
         with st.expander(
-            f"{plain(c.propose_name)} · {len(c.headers)} 种写法 · {len(c.forms)} 张表 · "
+            f"{literal(c.propose_name)} · {len(c.headers)} 种写法 · {len(c.forms)} 张表 · "
             f"{catalog.ENTITY_NAMES[c.entity]}"
         ):
             st.text(f"写法：{spellings}\n建议：{c.why}")

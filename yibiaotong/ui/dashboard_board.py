@@ -8,7 +8,8 @@ import streamlit as st
 
 from yibiaotong import dashboard
 from yibiaotong.scope import Scope
-from yibiaotong.ui import charts
+from yibiaotong.ui import charts, visit_board
+from yibiaotong.ui.markdown import literal
 
 REFRESH_SECONDS = {True: 60, False: 300}
 RANKED_BARS = {True: 6, False: 10}  # bars of a ranked chart (rental, grids, quality)
@@ -48,6 +49,9 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
             ):
                 column.metric(label, dashboard.format_count(value), help=note, border=True)
 
+    if figs.withheld:
+        st.caption(figs.withheld)
+
     # Chart builders: each returns the plotly figure of one panel at a given height.
     def population(height):
         return charts.pyramid(figs.pyramid, p, height)
@@ -56,7 +60,7 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
         return charts.units_comparison(figs.units, p, child, height)
 
     def groups(height):
-        births = figs.births[(figs.births["births"] > 0) | (figs.births.index < 3)]
+        births = figs.births[(figs.births["births"] != 0) | (figs.births.index < 3)]
         labels = [*figs.key_groups["group"], *(f"新生儿·{o}" for o in births["order"])]
         values = [*figs.key_groups["residents"], *births["births"]]
         colours = [p.primary] * len(figs.key_groups)
@@ -174,7 +178,8 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
 
     def draw(where, builder, height, **selection):
         # Built once per data version, palette and size; every refresh and session reuses it.
-        key = (figs.org_code, figs.computed_at, p.name, builder.__name__, height)
+        # What a viewer may see is part of the key: a cleared view's figure is never reused.
+        key = (figs.org_code, figs.computed_at, figs.withheld, p.name, builder.__name__, height)
         fig = charts.cached(key, lambda: builder(height))
         return where.plotly_chart(fig, theme=None, config=CHART_CONFIG, **selection)
 
@@ -217,7 +222,7 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
             if by_department is None:
                 st.caption("各部门在用报表模板：暂无")
             elif screen:
-                leading = "、".join(f"{d} {n}" for d, n in by_department.head(4).values)
+                leading = "、".join(f"{literal(d)} {n}" for d, n in by_department.head(4).values)
                 st.caption(f"在用模板：{leading} 等 {len(by_department)} 个部门")
             else:
                 draw(st, templates, 240)
@@ -267,6 +272,7 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
             (320, [(panel(shops), 1), (panel(inspections), 1)]),
             (320, [(panel(completeness), 1), (panel(weakest), 1)]),
             (320, [(panel(checks), 1), (usage, 1)]),
+            (340, [(visit_board.panel(scope, org, p, go_to), 1)]),
         ]
     for height, panels in rows:
         columns = st.columns([weight for _, weight in panels])

@@ -9,6 +9,7 @@ import streamlit as st
 
 from yibiaotong import catalog, events, ledger
 from yibiaotong.scope import AccessDenied, Scope
+from yibiaotong.ui.markdown import literal
 from yibiaotong.ui.shell import flash
 
 GOTO_KEY = "ledger_goto"  # (entity, id) to open on the next run, before widgets exist
@@ -19,10 +20,10 @@ def _run(action: Callable[[], int], done: str, entity: str) -> None:
     try:
         new_id = action()
     except ledger.ValidationFailed as exc:
-        st.error("未办理，请更正：\n\n" + "\n".join(f"- {e}" for e in exc.errors))
+        st.error("未办理，请更正：\n\n" + "\n".join(f"- {literal(e)}" for e in exc.errors))
         return
     except (ledger.LedgerError, AccessDenied) as exc:
-        st.error(f"未办理：{exc}")
+        st.error(f"未办理：{literal(exc)}")
         return
     flash(done)
     st.session_state[GOTO_KEY] = (entity, new_id)

@@ -9,6 +9,7 @@ import streamlit as st
 from yibiaotong import config, health, offers
 from yibiaotong.scope import Scope
 from yibiaotong.ui import job_view
+from yibiaotong.ui.markdown import literal
 from yibiaotong.ui.shell import flash
 
 KINDS = {"scheduled": "定时", "manual": "手动", "cli": "命令行"}
@@ -50,7 +51,7 @@ def show(scope: Scope) -> None:
             icon=":material/warning:",
         )
     c = st.columns(3)
-    c[0].metric("数据库大小", _mb(s["db_bytes"] + s["wal_bytes"]), help=s["db_path"])
+    c[0].metric("数据库大小", _mb(s["db_bytes"] + s["wal_bytes"]), help=literal(s["db_path"]))
     c[1].metric(
         "日增长（近 30 天）",
         "数据不足" if s["growth_per_day"] is None else _mb(s["growth_per_day"]),
@@ -72,11 +73,15 @@ def show(scope: Scope) -> None:
     st.subheader("备份")
     good, last = s["last_good_backup"], s["last_backup"]
     if last is not None and not last["ok"]:
-        st.error(f"最近一次备份失败（{_ago(last['finished_at'], now)}）：{last['message']}")
+        st.error(
+            f"最近一次备份失败（{_ago(last['finished_at'], now)}）：{literal(last['message'])}"
+        )
     if good is None:
         st.warning("还没有校验通过的备份。")
     else:
-        st.success(f"最近一次校验通过的备份：{_ago(good['finished_at'], now)}。{good['message']}")
+        st.success(
+            f"最近一次校验通过的备份：{_ago(good['finished_at'], now)}。{literal(good['message'])}"
+        )
     if s["next_backup"] is not None:
         st.caption(
             f"定时备份：每 {config.backup_hours():g} 小时一次，下次约在 "
@@ -111,7 +116,8 @@ def show(scope: Scope) -> None:
     if s["jobs"]:
         for j in s["jobs"]:
             st.progress(
-                j["progress"], text=f"{j['title']} · {j['owner']} · {job_view.plain(j['step'])}"
+                j["progress"],
+                text=f"{literal(j['title'])} · {literal(j['owner'])} · {literal(j['step'])}",
             )
     else:
         st.caption("没有正在运行或排队的任务。")
@@ -133,9 +139,7 @@ def catalogue_offers(scope: Scope) -> None:
     for o in waiting:
         key = f"offer_{o['kind']}_{o['code']}_{o['version']}"
         with st.container(border=True):
-            st.markdown(
-                f"**{'标签' if o['kind'] == 'tag' else '报表模板'}：{job_view.plain(o['name'])}**"
-            )
+            st.markdown(f"**{'标签' if o['kind'] == 'tag' else '报表模板'}：{literal(o['name'])}**")
             st.text(f"正在使用：{o['in_use']}（{o['edited']}）\n参考目录：{o['offered']}")
             left, right, _ = st.columns([1, 1, 3])
             try:
@@ -146,4 +150,4 @@ def catalogue_offers(scope: Scope) -> None:
                     flash(offers.decline(scope, o["kind"], o["code"], o["version"]))
                     st.rerun()
             except offers.OfferError as exc:
-                st.warning(str(exc))
+                st.warning(literal(exc))

@@ -13,6 +13,7 @@ from yibiaotong.importing import batches, reader, rejects, review, sources, stag
 from yibiaotong.importing.batches import ImportError_
 from yibiaotong.scope import AccessDenied, Scope
 from yibiaotong.ui import job_view
+from yibiaotong.ui.markdown import literal
 from yibiaotong.ui.shell import flash
 
 NOT_MAPPED = "（不导入）"
@@ -39,7 +40,7 @@ CHANGE_KINDS = {
 
 
 def _error(exc: Exception) -> None:
-    st.error(str(exc), icon=":material/error:")
+    st.error(literal(exc), icon=":material/error:")
 
 
 # ---------------------------------------------------------------- upload and read
@@ -117,7 +118,7 @@ def mapping_editor(scope: Scope, batch: dict) -> None:
         overrides.clear()
         return
     info = result.info
-    st.caption(f"文件：{batch['file_name']} · {info.describe()}")
+    st.caption(f"文件：{literal(batch['file_name'])} · {literal(info.describe())}")
     with st.expander("编码、分隔符、工作表（识别有误时更改）"):
         cols = st.columns(3)
         if info.kind == "csv":
@@ -160,20 +161,20 @@ def mapping_editor(scope: Scope, batch: dict) -> None:
         with st.container(border=True):
             left, right = st.columns([2, 3], vertical_alignment="center")
             name = c.header or f"第{c.index + 1}列"
-            left.markdown(f"**{name}**")
-            left.caption(f"例：{_masked_sample(scope, c.samples) or '（空）'}")
+            left.markdown(f"**{literal(name)}**")
+            left.caption(f"例：{literal(_masked_sample(scope, c.samples)) or '（空）'}")
             label = right.selectbox(
-                f"“{name}”对应",
+                f"“{literal(name)}”对应",
                 list(labels),
                 index=list(labels).index(by_target.get(c.target, NOT_MAPPED)),
                 key=f"imp_map_{batch['id']}_{c.index}",
                 label_visibility="collapsed",
             )
-            right.caption(_status(c))
+            right.caption(literal(_status(c)))
             chosen[c.index] = labels[label]
     unmapped = [c.header or f"第{c.index + 1}列" for c in result.columns if chosen[c.index] is None]
     if unmapped:
-        st.caption("不导入的列：" + "、".join(unmapped))
+        st.caption("不导入的列：" + "、".join(literal(u) for u in unmapped))
     src = sources.source(batch["source"])
     roster = None
     if src and src.tags:
@@ -387,12 +388,15 @@ def conflict_queue(scope: Scope) -> None:
     for row in rows:
         with st.container(border=True):
             st.markdown(
-                f"**{row['field_name']}** · {row['kind_name']} · 记录 {row['entity_id']} · {(row['place'] or '').split('/')[-1]}"
+                f"**{literal(row['field_name'])}** · {row['kind_name']} · 记录 {row['entity_id']} · "
+                f"{literal((row['place'] or '').split('/')[-1])}"
             )
             left, right = st.columns(2)
-            left.caption(f"台账现值（{row['current_source_name']}）")
+            left.caption(f"台账现值（{literal(row['current_source_name'])}）")
             left.text(row["current_value"] or "（空）")
-            right.caption(f"回流新值（{row['incoming_source_name']}，{row['file_name'] or ''}）")
+            right.caption(
+                f"回流新值（{literal(row['incoming_source_name'])}，{literal(row['file_name'])}）"
+            )
             right.text(row["incoming_value"] or "（空）")
             b1, b2 = st.columns(2)
             if b1.button("采用新值", key=f"imp_take_{row['id']}", type="primary"):
@@ -425,10 +429,11 @@ def unplaced_queue(scope: Scope) -> None:
     for row in rows:
         with st.container(border=True):
             st.markdown(
-                f"**{row['label'] or '（无名称）'}** · {row['source_name']} · {row['file_name']} 第 {row['row_no']} 行"
+                f"**{literal(row['label']) or '（无名称）'}** · {literal(row['source_name'])} · "
+                f"{literal(row['file_name'])} 第 {row['row_no']} 行"
             )
             if row["address"]:
-                st.caption(f"地址/单位：{row['address']}")
+                st.caption(f"地址/单位：{literal(row['address'])}")
             options = list(dict.fromkeys([*row["candidates"], *grids]))
             choice = st.selectbox(
                 "所属网格",
@@ -483,7 +488,7 @@ def import_log(scope: Scope) -> None:
     batch = batches.get(scope, picked)
     counts = batch.get("counts") or {}
     st.markdown(
-        f"**{job_view.plain(batch['file_name'])}**（{batch['source_name']}）· "
+        f"**{literal(batch['file_name'])}**（{literal(batch['source_name'])}）· "
         f"{batches.STATES.get(batch['state'], batch['state'])} · 批次 `{batch['id']}` · "
         f"SHA-256 `{batch['sha256']}`"
     )
@@ -546,9 +551,9 @@ def job_panel(scope: Scope) -> None:
     if row["state"] not in jobs.FINISHED:
         job_view.panel(scope, job_id, key="imp_job_panel")  # live progress until it ends
     elif row["state"] == "done":
-        st.success(job_view.plain(row["message"]), icon=":material/check_circle:")
+        st.success(literal(row["message"]), icon=":material/check_circle:")
     else:  # an import job leaves no result file: its message is all there is to show
-        st.error(job_view.plain(row["message"]), icon=":material/error:")
+        st.error(literal(row["message"]), icon=":material/error:")
 
 
 def sources_table() -> None:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 import streamlit as st
 
 from yibiaotong import auth, jobs
 from yibiaotong.scope import AccessDenied, Scope
+from yibiaotong.ui.markdown import literal
 
 POLL_SECONDS = 1.0
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 STATE_ICONS = {
     "queued": ":material/schedule:",
     "running": ":material/autorenew:",
@@ -21,11 +20,6 @@ STATE_ICONS = {
     "interrupted": ":material/warning:",
 }
 ORIGINS = {"console": "控制台", "cli": "命令行", "schedule": "定时"}
-
-
-def plain(text: object) -> str:
-    """Text as it is: Markdown characters escaped (step and message may carry template names)."""
-    return _MARKDOWN.sub(r"\\\1", str(text or ""))
 
 
 def _seconds(row: dict) -> str:
@@ -40,7 +34,7 @@ def _download(scope: Scope, row: dict, key: str) -> None:
     path = jobs.result_file(scope, row["id"])
     if path is None:
         if expired := jobs.expired_file(row):
-            st.caption(f"结果文件 {plain(expired)} 已超过保存期限，已删除。")
+            st.caption(f"结果文件 {literal(expired)} 已超过保存期限，已删除。")
         return
 
     def data() -> bytes:
@@ -61,19 +55,19 @@ def _download(scope: Scope, row: dict, key: str) -> None:
 def _render(scope: Scope, row: dict, key: str) -> None:
     state = row["state"]
     st.markdown(
-        f"{STATE_ICONS[state]} **{row['title']}** · {row['state_name']} · "
-        f"{row['created_at']:%m-%d %H:%M} · {plain(row['owner'])}"
+        f"{STATE_ICONS[state]} **{literal(row['title'])}** · {row['state_name']} · "
+        f"{row['created_at']:%m-%d %H:%M} · {literal(row['owner'])}"
     )
     if state in ("queued", "running"):
         waiting = "排队中，等待前面的任务完成…" if state == "queued" else "正在开始…"
-        st.progress(row["progress"], text=plain(row["step"]) or waiting)
+        st.progress(row["progress"], text=literal(row["step"]) or waiting)
         if st.button("取消任务", key=f"{key}_cancel", icon=":material/cancel:"):
             try:
                 jobs.cancel(scope, row["id"])
             except jobs.JobError as exc:
-                st.warning(str(exc))
+                st.warning(literal(exc))
         return
-    message = plain(row["message"])
+    message = literal(row["message"])
     if state == "done":
         st.success(message + (f"（用时 {_seconds(row)}）" if row["started_at"] else ""))
         _download(scope, row, key)
@@ -93,7 +87,7 @@ def panel(scope: Scope, job_id: str, key: str) -> None:
     try:
         row = jobs.get(scope, job_id)
     except jobs.JobError as exc:
-        st.warning(str(exc))
+        st.warning(literal(exc))
         return
     live = row["state"] not in jobs.FINISHED
 
@@ -112,7 +106,7 @@ def start(scope: Scope, kind: str, session_key: str, **params) -> str | None:
     try:
         job_id = jobs.submit(scope, kind, **params)
     except (jobs.JobError, AccessDenied) as exc:
-        st.error(str(exc))
+        st.error(literal(exc))
         return None
     st.session_state[session_key] = job_id
     return job_id

@@ -7,9 +7,10 @@ from datetime import date
 
 import streamlit as st
 
-from yibiaotong import auth, catalog, ledger, masking
+from yibiaotong import catalog, ledger, masking
 from yibiaotong.scope import AccessDenied, Scope
 from yibiaotong.ui import event_forms
+from yibiaotong.ui.markdown import literal
 from yibiaotong.ui.shell import flash
 
 SEARCH_HELP = {
@@ -54,7 +55,7 @@ def browse(scope: Scope, entity: str) -> None:
     try:
         rows, total = ledger.search(scope, entity, text, org_code, status, sort, descending, page)
     except ledger.LedgerError as exc:
-        st.error(str(exc))
+        st.error(literal(exc))
         return
     # Counts stop at the cap, so past it the pager grows one page at a time.
     pages = max(1, math.ceil(total / ledger.PAGE_SIZE))
@@ -107,22 +108,20 @@ def record(scope: Scope, entity: str, record_id: str) -> None:
     if st.button("返回列表", icon=":material/arrow_back:", key="ledger_back"):
         close_record()
     try:
-        rec = ledger.get(scope, entity, record_id)
+        rec = ledger.open_record(scope, entity, record_id)
     except (AccessDenied, ledger.LedgerError) as exc:
-        st.error(str(exc))
+        st.error(literal(exc))
         return
-    if scope.clearance:
-        auth.record(scope.username, "record_view", f"{entity}:{rec['id']}")
     title = rec.get(TITLE_COLUMN[entity]) or f"#{rec['id']}"
-    st.subheader(f"{ledger.ENTITIES[entity]}：{title}")
+    st.subheader(f"{ledger.ENTITIES[entity]}：{literal(title)}")
     st.caption(
         f"编号 {rec['id']} · {ledger.STATUS_NAMES.get(rec['status'], rec['status'])} · "
-        f"{catalog.org_label(rec['grid_code'])} · 第 {rec['version']} 版，"
-        f"{rec['updated_at']:%Y-%m-%d %H:%M} 由 {rec['updated_by']} 更新"
+        f"{literal(catalog.org_label(rec['grid_code']))} · 第 {rec['version']} 版，"
+        f"{rec['updated_at']:%Y-%m-%d %H:%M} 由 {literal(rec['updated_by'])} 更新"
     )
     hints = ledger.quality_hints(scope, entity, rec)
     if hints:
-        st.warning("数据质量提示：\n\n" + "\n".join(f"- {h}" for h in hints))
+        st.warning("数据质量提示：\n\n" + "\n".join(f"- {literal(h)}" for h in hints))
     details, events_tab, tags_tab, history_tab = st.tabs(["详情", "业务办理", "标签", "历史"])
     with details:
         edit_form(scope, entity, rec)
@@ -198,14 +197,13 @@ def edit_form(scope: Scope, entity: str, rec: dict) -> None:
                     scope, f, ledger.value_of(rec, f), f"{prefix}_{f['code']}"
                 )
                 if f["code"] in sources:  # where the value came from, beside it
-                    st.caption(ledger.provenance_text(sources[f["code"]]))
+                    st.caption(literal(ledger.provenance_text(sources[f["code"]])))
         submitted = st.form_submit_button("保存修改", type="primary", icon=":material/save:")
     readonly = [f for f in ledger.fields(entity) if f["column_name"] in ledger.EVENT_ONLY_COLUMNS]
     with st.expander("关联与业务字段（通过业务办理修改）"):
         for f in readonly:
-            st.markdown(
-                f"**{f['name']}**：{ledger.display(scope, f, ledger.value_of(rec, f)) or '—'}"
-            )
+            shown = ledger.display(scope, f, ledger.value_of(rec, f)) or "—"
+            st.markdown(f"**{literal(f['name'])}**：{literal(shown)}")
     codes = {f["code"] for f in ledger.fields(entity)}
     kept = {k: v for k, v in (rec.get("attrs") or {}).items() if k not in codes}
     if kept:  # columns a 数据回流 file brought that the field standard does not have
@@ -214,7 +212,7 @@ def edit_form(scope: Scope, entity: str, rec: dict) -> None:
                 shown = value if scope.clearance else masking.mask_value("text", value)
                 st.text(f"{key}：{shown}")
                 if f"attr:{key}" in sources:
-                    st.caption(ledger.provenance_text(sources[f"attr:{key}"]))
+                    st.caption(literal(ledger.provenance_text(sources[f"attr:{key}"])))
     if submitted:
         _stage_edit(scope, entity, rec, fields, entered)
     pending = st.session_state.get("ledger_pending")
@@ -234,9 +232,9 @@ def _stage_edit(scope: Scope, entity: str, rec: dict, fields: list[dict], entere
         st.info("没有修改任何字段。")
         return
     try:
-        clean = ledger.validate_changes(entity, rec, changes)
+        clean = ledger.validate_changes(entity, rec, changes, scope)
     except ledger.ValidationFailed as exc:
-        st.error("未保存，请更正：\n\n" + "\n".join(f"- {e}" for e in exc.errors))
+        st.error("未保存，请更正：\n\n" + "\n".join(f"- {literal(e)}" for e in exc.errors))
         return
     st.session_state["ledger_pending"] = {
         "entity": entity,
@@ -263,7 +261,8 @@ def confirm_dialog(scope: Scope) -> None:
     for code, new in pending["clean"].items():
         f = by_code[code]
         old = ledger.display(scope, f, ledger.value_of(rec, f)) or "（空）"
-        st.markdown(f"- **{f['name']}**：{old} → {ledger.display(scope, f, new) or '（空）'}")
+        new = ledger.display(scope, f, new) or "（空）"
+        st.markdown(f"- **{literal(f['name'])}**：{literal(old)} → {literal(new)}")
     stale: ledger.StaleEdit | None = None
     c1, c2 = st.columns(2)
     if c1.button("确认保存", type="primary", key="ledger_confirm"):
@@ -272,7 +271,7 @@ def confirm_dialog(scope: Scope) -> None:
         except ledger.StaleEdit as exc:
             stale = exc
         except ledger.LedgerError as exc:
-            st.error(str(exc))
+            st.error(literal(exc))
             return
         else:
             st.session_state.pop("ledger_pending", None)
@@ -282,11 +281,12 @@ def confirm_dialog(scope: Scope) -> None:
         st.session_state.pop("ledger_pending", None)
         st.rerun()
     if stale is not None:
-        st.error(str(stale) + " 以下是他人在此期间的修改：")
+        st.error(literal(stale) + " 以下是他人在此期间的修改：")
         for ch in stale.meanwhile:
             st.markdown(
-                f"- {ch['changed_at']:%H:%M:%S} {ch['username']} 将 **{ch['field_name']}** "
-                f"由 {ch['old'] or '（空）'} 改为 {ch['new'] or '（空）'}"
+                f"- {ch['changed_at']:%H:%M:%S} {literal(ch['username'])} 将 "
+                f"**{literal(ch['field_name'])}** 由 {literal(ch['old'] or '（空）')} "
+                f"改为 {literal(ch['new'] or '（空）')}"
             )
         pending["version"] = stale.current_version
         st.session_state["ledger_pending"] = pending
@@ -305,8 +305,8 @@ def tag_panel(scope: Scope, entity: str, rec: dict) -> None:
     for t in carried:
         why = reasons.get(t["code"]) or ""
         st.markdown(
-            f"- **{t['name']}**（{t['category_name']} · {kinds[t['kind']]}）"
-            + (f"：{why}" if why else "")
+            f"- **{literal(t['name'])}**（{literal(t['category_name'])} · {kinds[t['kind']]}）"
+            + (f"：{literal(why)}" if why else "")
         )
     options = {t["code"]: t["name"] for t in ledger.manual_tags(scope, entity)}
     if not options:

@@ -80,6 +80,22 @@ PAGES: tuple[PageSpec, ...] = (
         "导入部门回流数据：字段对应、清洗、预览、写入、冲突审核、撤销",
     ),
     PageSpec(
+        "visits",
+        "我的走访",
+        ":material/door_front:",
+        "业务",
+        ("social_worker",),
+        "入户走访：核实、更正、补录台账信息，一户一存",
+    ),
+    PageSpec(
+        "campaigns",
+        "走访采集",
+        ":material/fact_check:",
+        "业务",
+        ("district_admin", "street_leader", "social_worker"),
+        "发起走访、查看各社区网格进度、下载采集表、结束并导出汇总",
+    ),
+    PageSpec(
         "standards",
         "字段与标签标准",
         ":material/menu_book:",

@@ -17,6 +17,7 @@ from yibiaotong import mapping as mapper
 from yibiaotong.excel import template_fill
 from yibiaotong.scope import AccessDenied, Scope
 from yibiaotong.ui import job_view
+from yibiaotong.ui.markdown import literal
 
 log = logging.getLogger("yibiaotong")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -25,7 +26,13 @@ ALL = "__all__"
 
 @st.cache_data(ttl=300, max_entries=200, show_spinner=False)
 def _preview(
-    scope: Scope, code: str, version: int, org_code: str, masked: bool, data_version: int
+    scope: Scope,
+    code: str,
+    version: int,
+    org_code: str,
+    masked: bool,
+    data_version: int,
+    view: str | None,
 ) -> tuple[pd.DataFrame, int]:
     prepared = reports.prepare(scope, code, org_code, masked=masked)
     return reports.preview(prepared)
@@ -131,7 +138,7 @@ def saved_queries(scope: Scope) -> None:
             format_func=lambda i: f"{by_id[i]['name']} · {by_id[i]['owner_name']}",
             key="rc_saved",
         )
-        st.caption(by_id[chosen]["description"])
+        st.caption(literal(by_id[chosen]["description"]))
         st.download_button(
             "下载 Excel",
             data=lambda: reports.saved_query_bytes(scope, chosen),
@@ -145,13 +152,14 @@ def saved_queries(scope: Scope) -> None:
 def report_card(scope: Scope, t: dict) -> None:
     with st.container(border=True):
         st.markdown(
-            f"**{t['name']}**　{t['department_name']} · {t['frequency_name']} · {t['kind_name']} · 第 {t['version']} 版"
+            f"**{literal(t['name'])}**　{literal(t['department_name'])} · {t['frequency_name']} · "
+            f"{t['kind_name']} · 第 {t['version']} 版"
         )
         if t["description"]:
-            st.caption(t["description"])
+            st.caption(literal(t["description"]))
         if t["blocked_by"]:
             st.warning(
-                f"您不能生成此报表：{t['blocked_by']}。如确需使用，请联系区数据局管理员。",
+                f"您不能生成此报表：{literal(t['blocked_by'])}。如确需使用，请联系区数据局管理员。",
                 icon=":material/lock:",
             )
             return
@@ -165,11 +173,13 @@ def report_card(scope: Scope, t: dict) -> None:
                 help="您有敏感信息查看权限；未脱敏导出将记入访问日志。",
             )
         try:
+            # An unmasked preview is logged once per page view: a new view reaches the domain.
+            view = None if masked else st.session_state.get("yb_view")
             frame, total = _preview(
-                scope, t["code"], t["version"], org, bool(masked), db.data_version()
+                scope, t["code"], t["version"], org, bool(masked), db.data_version(), view
             )
         except (reports.ReportError, AccessDenied) as exc:
-            st.error(str(exc))
+            st.error(literal(exc))
             return
         unit = catalog.ENTITY_UNITS[t["entity"]] if t["kind"] == "list" else "个单位"
         a, b, c = st.columns(3)
@@ -319,7 +329,7 @@ def fill_form(scope: Scope) -> None:
     try:
         analysis = reports.analyse_form(scope, data, code, org)
     except (reports.ReportError, AccessDenied) as exc:
-        st.error(str(exc))
+        st.error(literal(exc))
         return
     block = analysis.block
     st.success(
@@ -351,7 +361,7 @@ def fill_form(scope: Scope) -> None:
     if unconfirmed:
         st.warning(
             f"还有 {len(unconfirmed)} 列待确认："
-            + "、".join(f"{c.letter} 列“{c.display}”" for c in unconfirmed)
+            + "、".join(f"{c.letter} 列“{literal(c.display)}”" for c in unconfirmed)
             + "。选定对应字段（不填请选“不填，留空”）后才能生成。",
             icon=":material/rule:",
         )
@@ -382,7 +392,7 @@ def fill_form(scope: Scope) -> None:
                     form_name=(block.title or upload.name.rsplit(".", 1)[0])[:40],
                 )
         except (reports.ReportError, AccessDenied) as exc:
-            st.error(str(exc))
+            st.error(literal(exc))
             return
         st.session_state["rf_result"] = (key, _keep_file(content, "rf_file_path"), run)
     ready = st.session_state.get("rf_result")
@@ -450,14 +460,14 @@ def _confirm_mapping(
         options = [*first, _BLANK_CHOICE, *(k for k in analysis.choices if k not in first)]
         with row[i % 2]:
             chosen = st.selectbox(
-                f"{col.letter} 列“{col.display}”对应",
+                f"{col.letter} 列“{literal(col.display)}”对应",
                 options,
                 index=None,
                 format_func=lambda k: labels[None] if k == _BLANK_CHOICE else labels[k],
                 placeholder="请选择对应字段…",
                 key=f"rf_ask_{block.signature}_{col.key}",
             )
-            st.caption(analysis.notes[col.key])
+            st.caption(literal(analysis.notes[col.key]))
         if chosen is None:
             unconfirmed.append(col)
         mapping[col.key] = None if chosen in (None, _BLANK_CHOICE) else chosen

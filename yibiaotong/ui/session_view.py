@@ -12,6 +12,7 @@ import streamlit as st
 
 from yibiaotong import auth, catalog, config, console, db, passwords, sessions
 from yibiaotong.scope import Scope
+from yibiaotong.ui.markdown import literal
 
 DEMO_BANNER = "本系统运行的是虚构的演示辖区，账号和密码是公开的。"
 # A run that shows the login draws no navigation; the sidebar of an ended session would linger.
@@ -194,8 +195,8 @@ def login() -> Scope:
 
 def _sidebar(scope: Scope) -> None:
     with st.sidebar:
-        st.markdown(f"**{scope.name}** · {scope.role_name}")
-        st.caption(catalog.org_label(scope.org_code))
+        st.markdown(f"**{literal(scope.name)}** · {scope.role_name}")
+        st.caption(literal(catalog.org_label(scope.org_code)))
         st.button("退出登录", key="logout_button", on_click=_logout)
 
 
@@ -237,7 +238,7 @@ def password_form(scope: Scope, key: str, form_key: str) -> bool:
     try:
         valid_after = auth.change_own_password(scope, current, new, confirm)
     except auth.AuthError as exc:
-        st.error(str(exc))
+        st.error(literal(exc))
         return False
     session = sessions.Session(scope.username, valid_after)
     st.session_state["yb_session"] = session

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 
 import streamlit as st
 
-from yibiaotong import db
+from yibiaotong import audit, db
 from yibiaotong.scope import Scope
+from yibiaotong.ui.markdown import literal
 from yibiaotong.ui.pages import BY_STEM, pages_for
 from yibiaotong.ui.session_view import keep_session, login  # noqa: F401  (the app's entry points)
 
@@ -36,6 +38,15 @@ def navigation(scope: Scope):
     return nav
 
 
+def view_token(page) -> str:
+    """The current page view for audit.viewed: the same token on every rerun of a page, a new
+    one when the user opens another page (or reloads the browser, a new session)."""
+    if st.session_state.get("yb_view_page") != page.url_path:
+        st.session_state["yb_view_page"] = page.url_path
+        st.session_state["yb_view"] = uuid.uuid4().hex
+    return st.session_state["yb_view"]
+
+
 def run_page(page) -> None:
     """Run the page; any unexpected error becomes a Chinese message, never a traceback."""
     try:
@@ -43,7 +54,8 @@ def run_page(page) -> None:
             raise RuntimeError("injected fault for the error-boundary test")
         if message := st.session_state.pop("yb_flash", None):
             st.toast(message, icon=":material/check_circle:")
-        page.run()
+        with audit.page_view(view_token(page)):
+            page.run()
     except db.DatabaseUnavailable as exc:
         st.error(str(exc))
     except Exception:
@@ -52,8 +64,9 @@ def run_page(page) -> None:
 
 
 def flash(message: str) -> None:
-    """A toast that survives the st.rerun() that follows a save."""
-    st.session_state["yb_flash"] = message
+    """A toast that survives the st.rerun() that follows a save (its text shown as typed: it may
+    name a user, a code or a template)."""
+    st.session_state["yb_flash"] = literal(message)
 
 
 def _stop_with(message: str) -> None:

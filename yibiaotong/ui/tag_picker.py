@@ -11,6 +11,7 @@ import streamlit as st
 
 from yibiaotong import catalog, conditions, db, tag_query, tags
 from yibiaotong.scope import Scope
+from yibiaotong.ui.markdown import literal
 
 MODES = ("all", "any", "none")
 MODE_LABELS = {"all": "且", "any": "或", "none": "非"}
@@ -47,7 +48,7 @@ def _summary(scope: Scope, spec_json: str, version: int) -> dict:
 
 @st.cache_data(ttl=600, max_entries=500, show_spinner=False)
 def _page(
-    scope: Scope, spec_json: str, limit: int, offset: int, sort: str, version: int
+    scope: Scope, spec_json: str, limit: int, offset: int, sort: str, version: int, view: str | None
 ) -> pd.DataFrame:
     return tag_query.page(scope, json.loads(spec_json), limit, offset, sort)
 
@@ -62,7 +63,9 @@ def summary(scope: Scope, spec: dict) -> dict:
 
 
 def page(scope: Scope, spec: dict, limit: int, offset: int, sort: str) -> pd.DataFrame:
-    return _page(scope, spec_key(spec), limit, offset, sort, db.data_version())
+    # An unmasked page is logged once per page view: a new view must reach the domain again.
+    view = st.session_state.get("yb_view") if scope.clearance else None
+    return _page(scope, spec_key(spec), limit, offset, sort, db.data_version(), view)
 
 
 def breakdown(scope: Scope, spec: dict, level: str | None) -> pd.DataFrame:
@@ -109,7 +112,7 @@ def _on_clear(entity: str) -> None:
 
 
 def _label(tag: dict, with_path: bool = False) -> str:
-    name = tag["path"] if with_path else tag["name"]
+    name = literal(tag["path"] if with_path else tag["name"])
     lead = "" if with_path or not tag["depth"] else "\u3000" * (tag["depth"] - 1) + "└ "
     flag = " :orange[敏感]" if tag["sensitivity"] == "sensitive" else ""
     return f"{lead}{name}{flag} :gray[{tag['count']:,}]"
@@ -157,7 +160,7 @@ def tag_picker(scope: Scope, entity: str, org_code: str | None) -> dict[str, lis
         for tag in hits:
             _checkbox(entity, tag, with_path=True)
         if not hits:
-            st.caption(f"没有名称含“{search}”的标签。")
+            st.caption(f"没有名称含“{literal(search)}”的标签。")
     else:
         categories = dict.fromkeys(t["category_name"] for t in tree)
         for category in categories:
@@ -185,7 +188,7 @@ def _chosen_panel(entity: str, tree: list[dict]) -> dict[str, list[str]]:
         # A horizontal container stays one row on a phone, where columns would stack.
         with st.container(horizontal=True, vertical_alignment="bottom", wrap=False):
             st.segmented_control(
-                by_code[code]["name"],
+                literal(by_code[code]["name"]),
                 MODES,
                 format_func=MODE_LABELS.get,
                 key=mode_key,
@@ -364,8 +367,10 @@ def condition_builder(scope: Scope, entity: str) -> list[dict]:
             row = st.container(horizontal=True, vertical_alignment="center", wrap=False)
             row.markdown(
                 "· "
-                + conditions.describe(
-                    c_ref, cond["op"], cond.get("value"), code_names=names, with_actual=False
+                + literal(
+                    conditions.describe(
+                        c_ref, cond["op"], cond.get("value"), code_names=names, with_actual=False
+                    )
                 )
             )
             row.button(
@@ -495,7 +500,9 @@ def rule_editor(scope: Scope) -> None:
         return
     entity = tag["entity"]
     st.caption(
-        f"当前规则：{tags.describe_rule(entity, tag['rule'])}" if tag["rule"] else "尚无规则"
+        f"当前规则：{literal(tags.describe_rule(entity, tag['rule']))}"
+        if tag["rule"]
+        else "尚无规则"
     )
     field_labels = [r.label for r in tags.rule_fields(entity)]
     match = st.radio(
@@ -532,7 +539,8 @@ def rule_editor(scope: Scope) -> None:
             with st.spinner("正在重新计算规则标签…"):
                 counts = tags.update_rule(scope, tag["code"], rule)
         except (conditions.RuleError, PermissionError) as exc:
-            st.error(str(exc))
+            st.error(literal(exc))
         else:
-            st.toast(f"已保存“{tag['name']}”，现有 {counts.get(tag['code'], 0):,} 条记录带此标签")
-            st.success(f"规则已保存：{tags.describe_rule(entity, rule)}")
+            n = counts.get(tag["code"], 0)
+            st.toast(f"已保存“{literal(tag['name'])}”，现有 {n:,} 条记录带此标签")
+            st.success(f"规则已保存：{literal(tags.describe_rule(entity, rule))}")

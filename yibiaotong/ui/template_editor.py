@@ -10,6 +10,7 @@ import streamlit as st
 from yibiaotong import catalog, conditions, reports, tags
 from yibiaotong.reports import editing
 from yibiaotong.scope import AccessDenied, Scope
+from yibiaotong.ui.markdown import literal
 from yibiaotong.ui.report_view import org_picker
 
 _NEW = "__new__"
@@ -202,7 +203,7 @@ def _preview(scope: Scope, checked: dict | None, k: str) -> None:
         prepared = reports.prepare(scope, checked["code"], org, definition=checked)
         frame, total = reports.preview(prepared)
     except (reports.ReportError, AccessDenied) as exc:
-        st.error(str(exc))
+        st.error(literal(exc))
     else:
         st.caption(f"按当前设置共 {total:,} 行，预览前 {len(frame)} 行：")
         st.dataframe(frame, hide_index=True, placeholder="")
@@ -242,7 +243,7 @@ def editor(scope: Scope) -> None:
         data = editing.assemble(defn, **parts)
         checked = reports.check_definition(data)
     except reports.ReportError as exc:
-        st.warning(f"模板尚不完整：{exc}")
+        st.warning(f"模板尚不完整：{literal(exc)}")
         data, checked = None, None
     _preview(scope, checked, k)
     label = "保存为新版本" if code != _NEW else "保存模板"
@@ -252,10 +253,11 @@ def editor(scope: Scope) -> None:
         try:
             stored = reports.save_version(scope, data)
         except (reports.ReportError, AccessDenied) as exc:
-            st.error(str(exc))
+            st.error(literal(exc))
         else:
             st.success(
-                f"已保存“{stored['name']}”第 {stored['version']} 版；此前的运行记录仍指向各自使用的版本。"
+                f"已保存“{literal(stored['name'])}”第 {stored['version']} 版；"
+                "此前的运行记录仍指向各自使用的版本。"
             )
     if code != _NEW:
         _history(scope, code)
