@@ -43,7 +43,7 @@ def test_the_expired_file_note_is_shown_only_for_a_job_whose_file_was_deleted(wr
     from datetime import datetime, timedelta
 
     from yibiaotong import config, reports
-    from yibiaotong.ui import job_view
+    from yibiaotong.ui.markdown import literal
 
     leader = auth.scope_for("leader_zlk")
     codes = [t["code"] for t in reports.batch_codes(leader, "minzheng")][:1]
@@ -66,4 +66,4 @@ def test_the_expired_file_note_is_shown_only_for_a_job_whose_file_was_deleted(wr
 
     assert notes(no_file["id"]) == []
     # The name is shown as text (Markdown marks escaped), not the job's own message.
-    assert notes(with_file["id"]) == [f"结果文件 {job_view.plain(name)} 已超过保存期限，已删除。"]
+    assert notes(with_file["id"]) == [f"结果文件 {literal(name)} 已超过保存期限，已删除。"]
