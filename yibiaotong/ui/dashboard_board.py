@@ -226,7 +226,12 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
                 st.caption(f"在用模板：{leading} 等 {len(by_department)} 个部门")
             else:
                 draw(st, templates, 240)
-            if admitted := figs.usage.get("admission"):
+            if (admitted := figs.usage.get("admission")) and screen:  # one line on the wall
+                st.caption(
+                    f"报表准入：申请 {admitted['received']} · 批准 {admitted['approved']} · "
+                    f"并入 {admitted['merged']} · 到期 {admitted['templates_retired']}"
+                )
+            elif admitted:
                 st.caption(
                     f"报表准入：收到申请 {admitted['received']} · 批准新建 {admitted['approved']} · "
                     f"并入现有 {admitted['merged']} · 不予通过 {admitted['rejected']}；"
@@ -242,6 +247,8 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
         return lambda where, height: draw(where, builder, height)
 
     if screen:
+        # The withheld-figures note takes a line; the bottom lists give it back so the wall fits.
+        bottom = 250 - (28 if figs.withheld else 0)
         rows = [
             (340, [(panel(population), 1), (drill, 1.35), (panel(groups), 1)]),
             (
@@ -255,7 +262,7 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
                 ],
             ),
             (
-                250,
+                bottom,
                 [
                     (panel(completeness), 0.95),
                     (panel(weakest), 0.95),
