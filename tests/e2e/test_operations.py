@@ -215,12 +215,14 @@ def test_a_locked_database_speaks_chinese_and_the_console_recovers(
         for viewport, suffix in ((DESKTOP, "desktop"), (PHONE, "phone")):
             page = context_factory(viewport).new_page()
             open_app(page, server.url)
-            # The console first retries opening the file for a few seconds: wait longer
-            # than Playwright's 5 s default on a loaded machine.
+            # The page says "正在打开数据库…" while the console retries opening the file,
+            # then the reason: wait longer than Playwright's 5 s default.
             expect(page.get_by_role("heading", name="一表通暂时无法使用")).to_be_visible(
                 timeout=20_000
             )
-            expect(page.get_by_text(f"正被另一个进程使用（PID {holder.pid}）")).to_be_visible()
+            expect(page.get_by_text(f"正被另一个进程使用（PID {holder.pid}）")).to_be_visible(
+                timeout=20_000
+            )
             shot(page, f"ops-locked-{suffix}")
         holder.kill()
         holder.wait(10)
