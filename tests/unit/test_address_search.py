@@ -164,51 +164,41 @@ def test_households_houses_and_shops_find_words_where_a_plain_scan_does(use_fixt
     assert any(all(h) for h in hits.values()), hits
 
 
-def test_house_words_in_another_order_and_later_pages(use_fixture_db):
-    scope = district()
-    term = rows_of(  # the road most houses stand on
-        "select regexp_extract(address, '区(.+?[路街巷])', 1) as road from house "
+def busiest_road(entity: str) -> str:
+    """The road most records of an entity lie on (a term with many hits)."""
+    column = ledger.ADDRESS_COLUMNS[entity]
+    return rows_of(
+        f"select regexp_extract({column}, '区(.+?[路街巷])', 1) as road "  # noqa: S608
+        f"from {entity} where {column} is not null "
         "group by road order by count(*) desc, road limit 1"
     )[0][0]
-    expected = plain(scope, "house", term)
+
+
+@pytest.mark.parametrize(("entity", "sort"), [("resident", "id"), ("house", "owner_name")])
+def test_address_hits_in_another_order_and_later_pages(use_fixture_db, entity, sort):
+    scope = district()
+    term = busiest_road(entity)
+    expected = plain(scope, entity, term)
     assert len(expected) > 60
-    rows, total = ledger.search(scope, "house", term, page=2)
+    rows, total = ledger.search(scope, entity, term, page=2)
     assert total == len(expected) and list(rows["id"]) == expected[50:100]
-    by_owner = [
+    ordered = [
         r[0]
         for r in rows_of(
-            "select id from house where status = 'active' "
-            f"and ({PLAIN['house']}) "
-            "order by owner_name desc nulls last, id",
+            f"select id from {entity} where status = 'active' and ({PLAIN[entity]}) "  # noqa: S608
+            f"order by {sort} desc nulls last, id",
             {"t": term},
         )
     ]
-    rows, total = ledger.search(scope, "house", term, sort="owner_name", descending=True)
-    assert total == len(by_owner) and list(rows["id"]) == by_owner[:50]
-
-
-def test_address_hits_in_another_order_and_later_pages(use_fixture_db):
-    scope = district()
-    term = rows_of(  # the road most residents live on
-        "select regexp_extract(current_address, '区(.+?[路街巷])', 1) as road from resident "
-        "where current_address is not null group by road order by count(*) desc, road limit 1"
-    )[0][0]
-    expected = plain(scope, "resident", term)
-    assert len(expected) > 60
-    rows, total = ledger.search(scope, "resident", term, page=2)
-    assert total == len(expected) and list(rows["id"]) == expected[50:100]
-    rows, _ = ledger.search(scope, "resident", term, sort="id", descending=True)
-    assert list(rows["id"]) == expected[::-1][:50]
+    rows, total = ledger.search(scope, entity, term, sort=sort, descending=True)
+    assert total == len(ordered) and list(rows["id"]) == ordered[:50]
 
 
 def test_a_term_whose_pieces_are_all_common_is_scanned_with_the_same_result(
     use_fixture_db, monkeypatch
 ):
     scope = district()
-    road = rows_of(
-        "select regexp_extract(current_address, '区(.+?[路街巷])', 1) as road from resident "
-        "where current_address is not null group by road order by count(*) desc, road limit 1"
-    )[0][0]
+    road = busiest_road("resident")
     indexed = ledger.search(scope, "resident", road, page_size=100_000)
     monkeypatch.setattr(ledger, "ADDRESS_INDEX_LIMIT", 0)  # every piece counts as common
     with db.cursor() as cur:
