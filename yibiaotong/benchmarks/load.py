@@ -268,8 +268,10 @@ class _Sampler:
     the CPU time of the browsers (this benchmark's worker processes and their Chromiums) and of
     the whole machine, so the console's own cost is told apart from theirs."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, server_log: Path) -> None:
         self.process = psutil.Process(pid)
+        self.server_log = server_log
+        self._log_from = server_log.stat().st_size
         self.rss: list[float] = []
         self.cpu: list[float] = []
         self._browsers: dict[int, float] = {}  # pid → CPU seconds last seen
@@ -314,7 +316,26 @@ class _Sampler:
             "machine_cpu_capacity_s": round(wall * (os.cpu_count() or 1), 1),
             "load_average_before": round(self._load[0], 2),
             "load_average_after": round(os.getloadavg()[0], 2),
+            **self._page_runs(),
         }
+
+    def _page_runs(self) -> dict[str, Any]:
+        """Server time of the round's page runs (the console prints them, YIBIAOTONG_TIME_RUNS):
+        what the console itself spent on a click, apart from the network and the browser."""
+        with self.server_log.open(encoding="utf-8", errors="replace") as log:
+            log.seek(self._log_from)
+            runs = [float(m.group(1)) for m in _RUN_LINE.finditer(log.read())]
+        if not runs:
+            return {"server_runs": 0}
+        return {
+            "server_runs": len(runs),
+            "server_run_p50_ms": round(_percentile(runs, 0.5)),
+            "server_run_p95_ms": round(_percentile(runs, 0.95)),
+            "server_run_max_ms": round(max(runs)),
+        }
+
+
+_RUN_LINE = re.compile(r"^yb-page-run \S+ (\d+)$", re.MULTILINE)
 
 
 def _cpu_seconds(process: psutil.Process) -> float:
@@ -392,7 +413,8 @@ def run(ctx: Context) -> dict:
     users = [f"bench_{i:02d}" for i in range(max(counts) + 1)]  # bench_00 warms up
     ids = iter(_prepare(db_file, users))
     note = f"{residents:,}-resident district, console and browsers on this machine"
-    env = {"YIBIAOTONG_BACKUP_HOURS": "0"}  # no backup of the district mid-measurement
+    # No backup of the district mid-measurement; each page run's server time printed.
+    env = {"YIBIAOTONG_BACKUP_HOURS": "0", "YIBIAOTONG_TIME_RUNS": "1"}
     results: dict[str, dict] = {}
 
     with Console(db_file, work, env) as console:
@@ -415,7 +437,7 @@ def run(ctx: Context) -> dict:
     for n in counts:
         with Console(db_file, work, env) as console:
             _round(console, 1, "scenario", users[:1], [next(ids)])  # warm-up
-            sampler = _Sampler(console.pid)
+            sampler = _Sampler(console.pid, work / "server.log")
             started = time.perf_counter()
             outcome = _round(
                 console, n, "scenario", users[1 : n + 1], [next(ids) for _ in range(n)]
