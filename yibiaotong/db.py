@@ -130,7 +130,6 @@ def connect(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
                 raise _unavailable(key, exc) from exc
             _databases[key] = con
             _bump_catalog_version(key)  # another process may have changed the file meanwhile
-            _forget_data_version(key)
         return con
 
 
@@ -146,9 +145,8 @@ def _keep_private(path: Path) -> None:
 def close_all() -> None:
     """Close every open database (tests and CLI shutdown)."""
     with _open_lock:
-        for key, con in _databases.items():
+        for con in _databases.values():
             con.close()
-            _forget_data_version(key)
         _databases.clear()
 
 
@@ -164,8 +162,6 @@ def cursor(path: Path | str | None = None) -> Iterator[duckdb.DuckDBPyConnection
 
 # Cursors of open db.transaction()s → whether the transaction wrote the catalogue.
 _transactions: dict[int, bool] = {}
-# Cursors of open db.transaction()s that bumped the data version.
-_bumped: set[int] = set()
 
 
 @contextmanager
@@ -184,9 +180,6 @@ def transaction(path: Path | str | None = None) -> Iterator[duckdb.DuckDBPyConne
         finally:
             if _transactions.pop(id(cur)):
                 _bump_catalog_version(_key(path))
-            if id(cur) in _bumped:
-                _bumped.discard(id(cur))
-                _forget_data_version(_key(path))
 
 
 def _before(cur: duckdb.DuckDBPyConnection, q: Query) -> None:
@@ -403,46 +396,14 @@ def catalog_cached(kind: str, build: Callable[..., Any], *args: Any) -> Any:
     return value
 
 
-# The data version as this process last read it, per database, and a generation per database
-# that every forgetting bumps: a read that started before a commit must not store its older
-# value after the commit forgot it.
-_data_versions: dict[str, int] = {}
-_data_generations: dict[str, int] = {}
-
-
-def _forget_data_version(key: str) -> None:
-    with _cache_lock:
-        _data_versions.pop(key, None)
-        _data_generations[key] = _data_generations.get(key, 0) + 1
-
-
 def data_version() -> int:
-    """Counter bumped by every write batch; caches key on it. Only the process that holds the
-    file writes it (DESIGN rule 9), so the value read once stays true until a transaction of
-    this process that bumped it ends, or the file is (re)opened: every cache lookup of a page
-    run costs no query."""
-    key = _key(None)
-    with _cache_lock:
-        if key in _data_versions:
-            return _data_versions[key]
-    connect()  # opening forgets the version: open first, so this read may be remembered
-    with _cache_lock:
-        generation = _data_generations.get(key, 0)
-    value = int(fetch_value("settings/get_setting", key="data_version") or 0)
-    with _cache_lock:
-        if _data_generations.get(key, 0) == generation:
-            _data_versions[key] = value
-    return value
+    """Counter bumped by every write batch; caches key on it."""
+    value = fetch_value("settings/get_setting", key="data_version")
+    return int(value or 0)
 
 
 def bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
-    """Bump the version: in a db.transaction() the new value is known when it ends (after its
-    commit); on a cursor outside one the statement commits by itself and is known at once."""
     run(cur, "settings/bump_data_version")
-    if id(cur) in _transactions:
-        _bumped.add(id(cur))
-    else:
-        _forget_data_version(_key(None))
 
 
 def is_initialised() -> bool:

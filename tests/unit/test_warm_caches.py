@@ -57,6 +57,7 @@ def wait_warmed(owner: console.Owner, version: int) -> None:
 def owner(writable_db, monkeypatch):
     monkeypatch.setenv("YIBIAOTONG_BACKUP_HOURS", "0")
     monkeypatch.setattr(console, "WARM_SECONDS", 0.2)
+    monkeypatch.setattr(console, "REWARM_SECONDS", 0.5)
     dashboard.clear_cache()
     started = console.Owner()
     started.start()
@@ -102,6 +103,18 @@ def test_after_a_write_batch_the_new_version_is_warmed_too(owner, monkeypatch):
     dashboard.figures(admin)
     tags.tree(admin, "resident")
     assert not ledger_reads(sent)
+
+
+def test_write_batches_in_quick_succession_are_warmed_once_per_interval(owner, monkeypatch):
+    """A campaign saves every few seconds: the district is not recomputed after each save."""
+    monkeypatch.setattr(console, "REWARM_SECONDS", 3600)
+    wait_warmed(owner, db.data_version())
+    warmed = owner.warmed_version
+    for _ in range(3):
+        with db.transaction() as cur:
+            db.bump_data_version(cur)
+    time.sleep(1.0)  # five looks of the warm thread
+    assert owner.warmed_version == warmed
 
 
 def test_an_uncleared_caller_still_gets_only_the_tags_they_may_see(owner):
