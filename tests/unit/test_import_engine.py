@@ -231,7 +231,14 @@ def test_a_field_changed_after_the_batch_is_listed_for_review_not_overwritten(ad
     assert result == {**result, "fields_restored": 0, "fields_for_review": 1}
     assert ledger.get(admin, "resident", person["id"])["current_address"] == "手工改过的地址"
     items, total = review.conflicts(admin)
-    assert total >= 1 and any(i["kind"] == "undo" and i["entity_id"] == person["id"] for i in items)
+    item = next(i for i in items if i["kind"] == "undo" and i["entity_id"] == person["id"])
+    # The reviewer weighs what the ledger holds now (the hand edit) against what undo would put
+    # back (the value before the batch), never the batch's own value.
+    assert (item["current_value"], item["incoming_value"]) == (
+        "手工改过的地址",
+        person["current_address"],
+    )
+    assert item["current_source"] == "console"
 
 
 KILL_SCRIPT = """
