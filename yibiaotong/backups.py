@@ -243,7 +243,7 @@ def take(
         raise BackupError(message) from exc
     rows = sum(t["rows"] for t in expected["tables"].values())
     message = (
-        f"已备份到 {target}（{len(expected['tables'])} 张表，{rows:,} 行，"
+        f"已备份到 {_shown(target)}（{len(expected['tables'])} 张表，{rows:,} 行，"
         f"{manifest['size'] / 1e6:.1f} MB），逐表校验一致。"
     )
     record.update(
@@ -255,6 +255,14 @@ def take(
     _record(record, ok=True, message=message)
     say(1.0, "备份完成")
     return {"message": message, "path": str(target), "rows": rows, "size": manifest["size"]}
+
+
+def _shown(target: Path) -> str:
+    """How a backup is named on pages: its file name inside the backup folder (the server's
+    folder layout stays off the screen); a target an admin chose by path keeps the full path."""
+    if target.parent.resolve() == config.backup_dir().resolve():
+        return f"备份目录的 {target.name}"
+    return str(target)
 
 
 def _write_private(path: Path, text: str) -> None:

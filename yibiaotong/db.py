@@ -214,6 +214,11 @@ def memory_budget(limit: str) -> Iterator[None]:
                 _set_memory_limit(config.memory_limit())
 
 
+def memory_budget_held() -> bool:
+    """Whether a large job holds the engine under its lowered memory limit now."""
+    return _budget_holders > 0
+
+
 def _set_memory_limit(limit: str) -> None:
     with cursor() as cur:
         run(cur, "settings/set_memory_limit", memory_limit=limit)

@@ -78,6 +78,8 @@ def test_a_backup_is_checked_private_and_recorded(writable_db):
     assert tables_differing(str(path)) == ["backup"]  # only the record of this very backup
     last = backups.recent(1)[0]
     assert last["ok"] and last["path"] == str(path) and "逐表校验一致" in last["message"]
+    # pages (任务, 系统状态) show the message: the file's name, never the server's folders
+    assert path.name in last["message"] and str(config.backup_dir()) not in last["message"]
     assert last["total_rows"] == sum(t["rows"] for t in manifest["tables"].values())
 
 

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from import_files import id_number
 
-from yibiaotong import auth, config, db
+from yibiaotong import auth, config, db, health
 from yibiaotong.importing import cleaning, commit, reader, stage
 
 
@@ -67,6 +67,16 @@ def test_the_memory_budget_is_shared_by_its_holders_and_given_back(writable_db):
     with pytest.raises(RuntimeError), db.memory_budget("300MB"):
         raise RuntimeError("a failed import")
     assert limit_now() == configured
+
+
+def test_system_status_shows_the_limit_the_engine_works_under_now(writable_db):
+    admin = auth.scope_for("admin")
+    shown = health.status(admin)
+    assert (shown["memory_limit"], shown["memory_budget_held"]) == (limit_now(), False)
+    with db.memory_budget("300MB"):
+        shown = health.status(admin)
+        assert (shown["memory_limit"], shown["memory_budget_held"]) == (limit_now(), True)
+        assert shown["memory_limit"] != as_duckdb_shows(config.memory_limit())
 
 
 def test_preview_and_commit_run_within_the_import_budget(writable_db, monkeypatch):

@@ -65,7 +65,9 @@ def show(scope: Scope) -> None:
         "内存",
         _mb(s["rss_bytes"]),
         help=f"控制台进程常驻内存；其中数据库引擎 {_mb(s['engine_bytes'])}，"
-        f"上限 {s['memory_limit']}；系统可用 {_mb(s['system_available'])}",
+        f"上限 {s['memory_limit']}"
+        + ("（导入进行中，临时降低）" if s["memory_budget_held"] else "")
+        + f"；系统可用 {_mb(s['system_available'])}",
     )
     c[2].metric("数据版本", f"{s['data_version']:,}", help=f"结构版本 {s['schema_version']}")
     st.caption(f"控制台进程 PID {s['pid']}，启动于 {s['started']:%Y-%m-%d %H:%M}。")
