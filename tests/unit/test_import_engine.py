@@ -427,6 +427,46 @@ def test_conflict_review_applies_through_the_write_path(admin):
         review.decide(admin, item["id"], take_incoming=False)
 
 
+def test_a_street_clerk_reads_only_the_conflicts_of_its_own_batches_masked(admin):
+    """As an attacker with a street clerk's account: no ledger record opens, another's batch's
+    conflicts neither show nor decide, its own show masked (uncleared) and still decide."""
+    street = auth.scope_for("clerk_zlk").org_code
+    auth.add_user(
+        admin, "clerk_plain", "钱专员", "Quartz-Meadow-8142-Lk", "dept_staff", street, "gongan"
+    )
+    clerk = auth.scope_for("clerk_plain")
+    assert not clerk.clearance
+    theirs, own = residents(
+        where=f"starts_with(grid_code, '{STREET}') and phone is not null", limit=2
+    )
+    with pytest.raises(AccessDenied):
+        ledger.get(clerk, "resident", own["id"])
+    header = ["姓名", "身份证号", "联系电话"]
+
+    def conflicting(scope: Scope, person: dict, phone: str) -> str:
+        rows = [[person["name"], person["id_number"], phone]]
+        batch_id, _ = run_import(scope, csv_file(header, rows), "community_survey")
+        commit.commit(scope, batch_id)
+        return batch_id
+
+    admins = conflicting(admin, theirs, "13655551111")
+    (other,) = [i for i in review.conflicts(admin, limit=500)[0] if i["batch_id"] == admins]
+    mine = conflicting(clerk, own, "13655552222")
+    items, total = review.conflicts(clerk, limit=500)
+    assert {i["batch_id"] for i in items} == {mine} and total == len(items) == 1
+    with pytest.raises(AccessDenied):
+        review.decide(clerk, other["id"], take_incoming=True)
+    (item,) = items
+    for shown, full in (
+        (item["current_value"], own["phone"]),
+        (item["incoming_value"], "13655552222"),
+    ):
+        assert shown and shown != full and shown[:3] == full[:3] and shown[-4:] == full[-4:]
+    review.decide(clerk, item["id"], take_incoming=True)
+    assert ledger.get(admin, "resident", own["id"])["phone"] == "13655552222"
+    assert ledger.get(admin, "resident", theirs["id"])["phone"] == theirs["phone"]
+
+
 def test_unplaced_rows_wait_and_a_clerk_places_them(admin):
     rows = [["无处安放", new_person(41), "不存在路9号"]]
     batch_id, summary = run_import(
