@@ -83,14 +83,18 @@ def test_each_role_sees_its_menu_and_home(server, context_factory, role):
 def test_wrong_password_refused_then_paused_for_the_window(server, context_factory):
     page = context_factory().new_page()
     open_app(page, server.url)
-    login(page, "sw_hongmei", "Wrong-pass-1", ok=False)
-    expect(page.get_by_text("用户名或密码错误，或账户暂不可用")).to_be_visible()
-    expect(page.get_by_role("heading", name="首页")).to_have_count(0)
-    for _ in range(4):
+    # Each answer is awaited before the next try: a click sent while the previous login still
+    # runs would make Streamlit restart that run (a user's double click, not five tries).
+    for left in (4, 3, 2, 1):
         login(page, "sw_hongmei", "Wrong-pass-1", ok=False)
-    expect(page.get_by_text("登录失败次数过多，本机暂停该账户登录")).to_be_visible()
+        expect(
+            page.get_by_text(f"用户名或密码错误，或账户暂不可用。再失败 {left} 次")
+        ).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("heading", name="首页")).to_have_count(0)
+    login(page, "sw_hongmei", "Wrong-pass-1", ok=False)
+    expect(page.get_by_text("登录失败次数过多，本机暂停该账户登录")).to_be_visible(timeout=30_000)
     login(page, "sw_hongmei", PASSWORD, ok=False)  # the right password does not help meanwhile
-    expect(page.get_by_text("该账户在本机登录失败次数过多")).to_be_visible()
+    expect(page.get_by_text("该账户在本机登录失败次数过多")).to_be_visible(timeout=30_000)
     expect(page.get_by_role("heading", name="首页")).to_have_count(0)
     page.wait_for_timeout(LOCK_SECONDS * 1000 + 500)  # the throttle window of this test server
     login(page, "sw_hongmei", PASSWORD)

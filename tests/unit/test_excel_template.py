@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 
 import openpyxl
@@ -272,3 +273,41 @@ def test_filling_a_summary_template_is_refused(use_fixture_db):
         reports.fill_form(
             admin, "tj_population_structure", pairing_form(), analysis.mapping, STREET
         )
+
+
+LAUGHS = (
+    '<!DOCTYPE x [<!ENTITY a "哈哈哈哈哈哈哈哈哈哈">'
+    + "".join(
+        f'<!ENTITY {c} "{("&" + p + ";") * 10}">'
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    + "]>"
+)
+
+
+@pytest.mark.parametrize(
+    ("part", "text", "expanding"),
+    [
+        ("docProps/core.xml", b"</cp:coreProperties>", b"<dc:title>&i;</dc:title>"),
+        ("xl/workbook.xml", b'name="Sheet"', b'name="&i;"'),
+        ("xl/worksheets/sheet1.xml", b"<v>2026</v>", b"<v>&i;</v>"),
+    ],
+    ids=["properties", "workbook", "worksheet"],
+)
+def test_entity_expansion_in_any_part_is_refused_quickly(part, text, expanding):
+    """A billion-laughs form (10^9 characters once expanded) is refused in well under a second,
+    whichever XML part carries it (openpyxl reads parts through lxml or defusedxml)."""
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = 2026
+    out = io.BytesIO()
+    wb.save(out)
+    with zipfile.ZipFile(out) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    xml = parts[part].split(b"?>", 1)[-1]
+    assert text in xml
+    target = expanding + text if text.startswith(b"</") else expanding
+    parts[part] = LAUGHS.encode() + xml.replace(text, target, 1)
+    started = time.perf_counter()
+    with pytest.raises(upload.UploadError, match="无法解析"):
+        upload.open_workbook(_zip(parts))
+    assert time.perf_counter() - started < 2

@@ -218,8 +218,8 @@ def check_xlsx(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
 def open_workbook(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> Workbook:
     """check_xlsx(), then openpyxl in normal mode (styles and merges kept, links dropped).
 
-    openpyxl parses through defusedxml when it is installed (it is a dependency), so entity
-    expansion in the XML is refused too.
+    openpyxl parses worksheets through defusedxml and other parts through lxml with entity
+    resolution off (both are dependencies), so entity expansion in the XML is refused too.
     """
     check_xlsx(data, max_bytes=max_bytes)
     try:

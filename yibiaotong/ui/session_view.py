@@ -114,14 +114,15 @@ def _live_session(key: str) -> sessions.Session | None:
 
 def _unavailable(reason: str) -> None:
     """The Chinese page shown while the database cannot be opened; it checks again every few
-    seconds and reloads by itself once the database is back."""
+    seconds and reloads by itself once the database is back or the reason changes (the first
+    view may come while the console is still trying to open the file)."""
     st.title("一表通暂时无法使用")
     st.error(reason, icon=":material/database_off:")
     st.info("系统会每隔几秒自动重试，恢复后本页自动刷新；如长时间无法使用，请联系区数据局管理员。")
 
     @st.fragment(run_every=3)
     def retry() -> None:
-        if _database_problem() is None:
+        if _database_problem() != reason:
             st.rerun()
 
     retry()
