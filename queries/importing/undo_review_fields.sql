@@ -1,5 +1,6 @@
--- Fields changed again after a batch: undo leaves them and lists them for review, the value the
--- ledger holds now (the latest logged write of the field) beside the one undo would put back.
+-- Fields changed again after a batch: undo leaves them and lists them for review in the record's
+-- grid, the value the ledger holds now (the latest logged write of the field) beside the one undo
+-- would put back.
 -- params: $batch_id varchar, $source varchar
 insert into value_conflict (
     id, batch_id, entity, entity_id, grid_code, field, current_value, current_source,
@@ -37,7 +38,7 @@ select
     $batch_id,
     b.entity,
     b.entity_id,
-    coalesce(r.grid_code, ''),
+    coalesce(r.grid_code, h.grid_code, ho.grid_code, s.grid_code, ''),
     b.field,
     l.new_value,
     coalesce(p.source, 'console'),
@@ -50,4 +51,7 @@ inner join latest as l
 left join field_provenance as p
     on b.entity = p.entity and b.entity_id = p.entity_id and b.field = p.field
 left join resident as r on b.entity = 'resident' and b.entity_id = r.id
+left join household as h on b.entity = 'household' and b.entity_id = h.id
+left join house as ho on b.entity = 'house' and b.entity_id = ho.id
+left join shop as s on b.entity = 'shop' and b.entity_id = s.id
 where coalesce(p.batch_id, '') <> $batch_id

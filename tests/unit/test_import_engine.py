@@ -241,6 +241,27 @@ def test_a_field_changed_after_the_batch_is_listed_for_review_not_overwritten(ad
     assert item["current_source"] == "console"
 
 
+def test_an_undo_conflict_on_a_house_waits_in_the_review_queue_of_its_grid(admin):
+    """Not only residents: a house field edited by hand after a 住建 batch is a review item placed
+    in the house's grid, so the reviewers of that grid see it."""
+    with db.cursor() as cur:
+        house_id, house_no, grid, area = cur.execute(
+            "select id, house_no, grid_code, area_sqm from house where status = 'active' "
+            "and house_no is not null and area_sqm is not null order by id limit 1"
+        ).fetchone()
+    data = csv_file(["房屋编号", "建筑面积"], [[house_no, f"{float(area) + 10:.2f}"]])
+    batch_id, summary = run_import(admin, data, "zhujian_house")
+    assert summary.actions.get("update") == 1
+    commit.commit(admin, batch_id)
+    record = ledger.get(admin, "house", house_id)
+    ledger.save(admin, "house", house_id, {"house_area_sqm": "123.45"}, record["version"])
+    assert undo.undo(admin, batch_id)["fields_for_review"] == 1
+    items, _ = review.conflicts(admin, limit=500)
+    (item,) = [i for i in items if i["batch_id"] == batch_id]
+    assert (item["entity"], item["entity_id"], item["grid_code"]) == ("house", house_id, grid)
+    assert float(item["current_value"]) == 123.45 and float(item["incoming_value"]) == float(area)
+
+
 KILL_SCRIPT = """
 import os, sys, time
 from yibiaotong import auth
