@@ -508,6 +508,33 @@ def test_unplaced_rows_wait_and_a_clerk_places_them(admin):
     assert review.unplaced(admin)[1] == 0
 
 
+def test_a_street_clerk_places_only_its_own_waiting_rows_and_gets_no_id_number(admin):
+    street = auth.scope_for("clerk_zlk").org_code
+    auth.add_user(
+        admin, "clerk_wait", "孙专员", "Harbor-Lantern-5290-Wq", "dept_staff", street, "gongan"
+    )
+    clerk, other = auth.scope_for("clerk_wait"), auth.scope_for("clerk_zlk")
+    number = new_person(42)
+    batch_id, summary = run_import(
+        clerk,
+        csv_file(["姓名", "身份证号", "现住址"], [["无处安放二", number, "不存在路10号"]]),
+        "gongan_floating",
+    )
+    assert summary.actions == {"unplaced": 1}
+    commit.commit(clerk, batch_id)
+    waiting, total = review.unplaced(clerk)
+    assert total == 1 and [r["label"] for r in waiting] == ["无处安放二"]
+    assert number not in repr(waiting)  # the domain hands out no ID number, masked or not
+    # Another clerk of the same street neither sees the row nor places it.
+    assert review.unplaced(other) == ([], 0)
+    grid = f"{street}001001"
+    with pytest.raises(AccessDenied):
+        review.place(other, batch_id, waiting[0]["row_no"], grid)
+    assert batch_id in {r["batch_id"] for r in review.unplaced(admin)[0]}
+    new_id = review.place(clerk, batch_id, waiting[0]["row_no"], grid)
+    assert ledger.get(admin, "resident", new_id)["id_number"] == number
+
+
 def test_the_reject_report_lists_rows_as_the_spreadsheet_shows_them(admin, tmp_path):
     import openpyxl
 

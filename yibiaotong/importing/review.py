@@ -24,8 +24,8 @@ _NOT_FOUND = "审核事项不存在，或不在您的辖区内。"
 
 
 def _owner(scope: Scope) -> str | None:
-    """A street's data clerk reviews the conflicts of the batches they loaded; the district admin
-    all of the subtree."""
+    """A street's data clerk works the queues of the batches they loaded; the district admin all
+    of the subtree."""
     return None if scope.role == "district_admin" else scope.username
 
 
@@ -115,14 +115,13 @@ def decide(scope: Scope, conflict_id: str, take_incoming: bool) -> None:
 
 @checked
 def unplaced(scope: Scope, limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
-    """The 待落地 queue of batches loaded inside the caller's subtree."""
+    """The 待落地 queue of batches loaded inside the caller's subtree (a clerk's own batches)."""
     batches.may_import(scope)
-    rows = db.fetch_dicts(
-        "importing/list_unplaced", org_code=scope.org_code, limit=limit, offset=offset
-    )
+    mine = {"org_code": scope.org_code, "owner": _owner(scope)}
+    rows = db.fetch_dicts("importing/list_unplaced", **mine, limit=limit, offset=offset)
     for row in rows:
         row["candidates"] = [g for g in (row["candidates"] or []) if scope.covers(g)]
-    total = db.fetch_value("importing/count_unplaced", org_code=scope.org_code)
+    total = db.fetch_value("importing/count_unplaced", **mine)
     return rows, total
 
 
@@ -136,6 +135,8 @@ def place(scope: Scope, batch_id: str, row_no: int, grid_code: str) -> int:
     scope.require_covers(unit["code"])
     with db.transaction() as cur:
         batch = batches.get(scope, batch_id, cur)
+        if _owner(scope) not in (None, batch["created_by"]):
+            raise AccessDenied(_NOT_FOUND)
         if batch["state"] != "committed":
             raise ImportError_("该批次已撤销或尚未写入。")
         table, key_column = stage.LEDGER_KEYS[batch["entity"]]
