@@ -70,6 +70,8 @@ def show_results(spec: dict, n: int) -> None:
         frame, hide_index=True, width="stretch", column_config=ui.TABLE_FORMATS, placeholder=""
     )
     masked = "" if scope.clearance else "，敏感字段已脱敏"
+    if scope.role == "dept_staff":
+        masked += "；部门账户只显示本部门报表用到的字段，需要更多字段请在“报表准入”提出申请"
     st.caption(f"第 {page_no} / {pages} 页，共 {n:,} {unit}{masked}")
 
     with st.expander("为什么带这些标签"):

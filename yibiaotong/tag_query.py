@@ -463,7 +463,32 @@ def columns(scope: Scope, spec: Any) -> list[Column]:
             out.append(Column(key, label, ref.data_type, ref.code_list, ref.sensitive))
     if _subsidy_applies(spec):
         out[3:3] = _NEWBORN_COLUMNS
+    if scope.role == "dept_staff":
+        # Least privilege: a department lists only the fields its own (and granted) report
+        # templates show over the same scope, never more through the query page.
+        needed = _department_fields(scope, entity) | {"street", "community", "grid"}
+        out = [c for c in out if _field_of(c.key, refs) in needed]
     return out
+
+
+# Result columns named otherwise than the template field that gives the same value.
+_TEMPLATE_FIELD = {"members": "member_count", "subsidy": "childcare_subsidy"}
+
+
+def _field_of(key: str, refs: Mapping[str, Any]) -> str:
+    ref = refs.get(key)
+    return ref.code if ref is not None and ref.code else _TEMPLATE_FIELD.get(key, key)
+
+
+def _department_fields(scope: Scope, entity: str) -> set[str]:
+    """Fields (and derived values) shown by the templates of this entity the department uses."""
+    from yibiaotong.reports import store  # reports is built on tag_query: import at call time
+
+    fields: set[str] = set()
+    for template in store.templates(scope, entity=entity):
+        for column in template["definition"].get("columns") or []:
+            fields.add(column.get("field") or column.get("derived"))
+    return fields - {None}
 
 
 def _rows(

@@ -81,6 +81,9 @@ def test_batch_zip_runs_as_a_job_and_offers_its_download(writable_db):
         "已生成 3 张" in s.value for s in at.success
     )  # 5 templates, 低保 and 特困 need clearance
     assert at.get("download_button")
+    # the zip waits in the job's result file: the session holds no file contents
+    held = {k: type(v).__name__ for k, v in at.session_state.items()}
+    assert not {k: t for k, t in held.items() if t in ("bytes", "bytearray", "BytesIO")}, held
     with db.cursor() as cur:
         logged = cur.execute(
             "select count(*) from report_run where batch_id = $b", {"b": job_id}

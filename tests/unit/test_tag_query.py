@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from datetime import date
 
+import openpyxl
 import pytest
+import yaml
 
-from yibiaotong import auth, db, tag_query, tags
+from yibiaotong import auth, config, db, tag_query, tags
 from yibiaotong.scope import AccessDenied, Scope
 
 STREET = "330102009"  # 闸弄口街道, leader_zlk's scope
@@ -243,6 +246,47 @@ def test_page_masks_sensitive_columns_unless_cleared(refreshed):
     phones = masked["联系电话"].dropna()
     assert phones.str.contains(r"\*").all()
     assert (masked["姓名"] == plain["姓名"]).all()
+
+
+def _department_template_fields(department: str, entity: str) -> set[str]:
+    """Fields and derived values the department's catalogue templates show (read from the
+    YAML files, not through the report store)."""
+    out = set()
+    for path in (config.ROOT / "data" / "catalog" / "reports").glob("*.yaml"):
+        defn = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if defn.get("department") == department and defn.get("entity") == entity:
+            out |= {c.get("field") or c.get("derived") for c in defn.get("columns") or []}
+    return out - {None}
+
+
+@pytest.mark.parametrize("entity", ["resident", "household", "house", "shop"])
+def test_a_department_lists_only_the_fields_its_own_templates_show(refreshed, entity):
+    """标签查询 gives department staff no more than their reports give them: 卫健 could list and
+    export every resident's name, address and birth date, or house owners' phones."""
+    staff, admin = scope("weijian"), scope("admin")
+    query = spec(entity=entity)
+    refs, _ = tags.reference(entity)
+    by_label = {c.label: c.key for c in tag_query.columns(admin, query)}
+    needed = _department_template_fields(staff.department, entity)
+    org_labels = {"所属社区", "所属网格"}
+    field = {k: r.code for k, r in refs.items() if r.code} | {"members": "member_count"}
+    allowed = {
+        label
+        for label, key in by_label.items()
+        if label in org_labels or field.get(key, key) in needed
+    }
+    shown = tag_query.page(staff, query, 5)
+    assert set(shown.columns) == allowed
+    assert {c.label for c in tag_query.columns(staff, query)} == allowed
+    out = io.BytesIO()
+    tag_query.export(staff, query, out)
+    rows = openpyxl.load_workbook(out, read_only=True).active.iter_rows(values_only=True)
+    header = next(r for r in rows if "所属社区" in r)  # below the title lines
+    assert set(header) - {None, "序号"} == allowed
+    if entity == "resident":  # 卫健's own rosters do show names, ages and addresses
+        assert {"姓名", "年龄", "现住址"} <= allowed and "户号" not in allowed
+    else:  # and nothing of households, houses or shops
+        assert allowed == org_labels
 
 
 def test_pages_follow_the_count_without_overlap(refreshed):

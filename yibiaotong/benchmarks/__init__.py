@@ -148,10 +148,31 @@ def main(
         results = {**kept, **results}
     report = {"residents": residents, "machine": _machine(), "results": results}
     out_path.parent.mkdir(parents=True, exist_ok=True)
+    report["missed"] = missed(results)
     out_path.write_text(json.dumps(report, ensure_ascii=False, indent=2))
     _print(report)
     print(f"written to {out_path}")
     return 0
+
+
+RAW_RATIO = 1.5  # our layers may cost at most this over the bare DuckDB query (issue 12)
+
+
+def missed(results: dict[str, dict]) -> list[str]:
+    """Every goal a figure misses, in words: p50 over its budget, our layers over RAW_RATIO
+    times the bare query, or less than `min_speedup` times faster than its pandas baseline."""
+    out = []
+    for name, r in results.items():
+        p50, budget = r.get("p50_ms"), r.get("budget_ms")
+        if p50 is not None and budget is not None and p50 > budget:
+            out.append(f"{name}: p50 {p50} ms > {budget} ms")
+        raw = r.get("raw_ms")
+        if p50 is not None and raw and p50 > RAW_RATIO * raw:
+            out.append(f"{name}: {p50 / raw:.2f}× the bare query (> {RAW_RATIO}×)")
+        pandas_ms = (r.get("baseline") or {}).get("pandas_ms")
+        if p50 and pandas_ms and r.get("min_speedup") and pandas_ms / p50 < r["min_speedup"]:
+            out.append(f"{name}: {pandas_ms / p50:.1f}× pandas (< {r['min_speedup']}×)")
+    return out
 
 
 def _ratio(result: dict, key: str) -> str:
@@ -173,3 +194,5 @@ def _print(report: dict) -> None:
             + f"{r.get('raw_ms', '-'):>9}"
             + f"{_ratio(r, 'sqlite_ms'):>9}{_ratio(r, 'pandas_ms'):>9}  {rss}{r.get('note', '')}"
         )
+    for line in report.get("missed") or ["every figure meets its goal"]:
+        print(f"未达标 {line}" if report.get("missed") else line)

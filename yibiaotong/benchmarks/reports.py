@@ -88,6 +88,7 @@ def run(ctx: Context) -> dict:
             **result,
             "budget_ms": BUDGET_MS,
             "baseline": {"pandas_ms": openpyxl_engine["p50_ms"]},
+            "min_speedup": 2.5,  # issue 12: at least 2.5x pandas.to_excel
             "note": f"{reports.template(scope, TEMPLATE)['name']} {rows:,} 行 × "
             f"{len(prepared.columns) + 1} 列（含序号、小计、合计、表尾）；"
             "pandas 基线为 DataFrame.to_excel（openpyxl 引擎）",

@@ -10,6 +10,7 @@ import streamlit as st
 
 from yibiaotong import catalog, ledger, visits
 from yibiaotong.scope import AccessDenied, Scope
+from yibiaotong.ui.markdown import literal
 from yibiaotong.ui.shell import flash
 
 CARD = "visit_card"  # the opened household: a snapshot kept until saved or reloaded on purpose
@@ -155,17 +156,12 @@ def _record_box(scope: Scope, record: dict, k: str) -> None:
             facts = [record["relation"] or "成员"]
             if record["birth_year"]:
                 facts.append(f"{record['birth_year']} 年生")
-            st.markdown(f"**{_plain(record['title'])}**  \n{' · '.join(facts)}")
+            st.markdown(f"**{literal(record['title'])}**  \n{' · '.join(facts)}")
         else:
-            st.markdown(f"**{_plain(record['title'])}**")
+            st.markdown(f"**{literal(record['title'])}**")
         for f in record["fields"]:
             key = f"{k}_{record['entity']}_{record['id']}_{f['code']}"
             _field_row(scope, f, key)
-
-
-def _plain(text: str) -> str:
-    """User text shown as text inside Markdown: every Markdown character escaped."""
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in str(text or ""))
 
 
 def _field_row(scope: Scope, f: dict, key: str) -> None:
@@ -221,7 +217,7 @@ def _member_changes(people: list[dict], k: str) -> None:
     with st.expander("人员变动（迁出、死亡）"):
         for p in people:
             st.selectbox(
-                _plain(p["title"]),
+                literal(p["title"]),
                 list(CHANGE_NAMES),
                 format_func=CHANGE_NAMES.get,
                 key=f"{k}_chg_{p['id']}",
@@ -339,10 +335,10 @@ def _save(scope: Scope, state: dict, k: str) -> None:
             minutes=(time.time() - state["opened"]) / 60,
         )
     except (visits.StaleVisit, ledger.StaleEdit) as exc:
-        state["stale"] = f"{exc} 您的录入仍保留在上方。"
+        state["stale"] = f"{literal(exc)} 您的录入仍保留在上方。"
         return
     except ledger.ValidationFailed as exc:
-        st.error("未保存，请更正：\n\n" + "\n".join(f"- {_plain(e)}" for e in exc.errors))
+        st.error("未保存，请更正：\n\n" + "\n".join(f"- {literal(e)}" for e in exc.errors))
         return
     except (ledger.LedgerError, AccessDenied) as exc:
         st.error(f"未保存：{exc}")
