@@ -17,7 +17,9 @@ page_header("tag_query", "按标签和字段条件圈选人口、户、房屋、
 
 TABS = ["查询", "已保存的查询"] + (["规则标签维护"] if scope.role == "district_admin" else [])
 st.session_state.setdefault("tq_tab", "查询")
-st.session_state.setdefault("tq_entity", "resident")
+# A rerun can bring the control back without a value (seen under load): never run without one.
+if st.session_state.get("tq_entity") not in tag_query.ENTITY_NAMES:
+    st.session_state["tq_entity"] = "resident"
 query_tab, saved_tab, *admin_tab = st.tabs(TABS, key="tq_tab", on_change="rerun")
 
 

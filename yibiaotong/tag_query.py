@@ -404,16 +404,21 @@ def summary(scope: Scope, spec: Any) -> dict[str, int | None]:
         selects.append("count(distinct e.household_id)")
         if _subsidy_applies(spec):
             selects.append(f"sum({_subsidy_sql(comp)})")
-    with db.cursor() as cur:
-        row = cur.execute(
-            f"select {', '.join(selects)} from {_table(entity)} as e where {fragment}",
-            {**params, **comp.params},
-        ).fetchone()
+    sql = f"select {', '.join(selects)} from {_table(entity)} as e where {fragment}"
+    params = {**params, **comp.params}
+    # The statement carries the caller's scope in its parameters, so callers share an entry
+    # only when they ask the very same question: a district's count is read once per version.
+    row = db.cached("tag_query_summary", lambda *_: _one_row(sql, params), sql, repr(params))
     return {
         "count": row[0],
         "households": row[1] if entity == "resident" else None,
         "subsidy": int(row[2] or 0) if len(row) > 2 else None,
     }
+
+
+def _one_row(sql: str, params: dict[str, Any]) -> tuple:
+    with db.cursor() as cur:
+        return cur.execute(sql, params).fetchone()
 
 
 def _sort(entity: str, sort: str | None) -> tuple[tuple[str, ...], str]:

@@ -360,7 +360,14 @@ def tag_counts(scope: Scope, entity: str, org_code: str | None = None) -> dict[i
     _check_entity(entity)
     org = scope.narrow(org_code)
     shown = {t["id"] for t in tag_index() if visible(scope, t)}
-    return {i: n for i, n in db.fetch_all(_COUNT_QUERIES[entity], org_code=org) if i in shown}
+    counts = db.cached("tag_counts", _all_tag_counts, entity, org)
+    return {i: n for i, n in counts.items() if i in shown}
+
+
+def _all_tag_counts(entity: str, org_code: str) -> dict[int, int]:
+    """Every tag's count under an org, for any caller (a district's residents take ~1 s): each
+    caller's view is filtered from it, so it is computed once per data version, not per user."""
+    return dict(db.fetch_all(_COUNT_QUERIES[entity], org_code=org_code))
 
 
 @checked

@@ -243,3 +243,16 @@ def test_a_missing_phone_is_shown_blank(own_db):
     phones = table.value["联系电话"]
     assert phones.isna().any(), "the first page should hold someone without a phone"
     assert table.proto.HasField("placeholder") and table.proto.placeholder == ""
+
+
+def test_a_rerun_that_brings_the_entity_back_empty_still_shows_residents(own_db):
+    """Under load a rerun arrived with 查询对象 empty and the page failed (10 browsers at once);
+    the page falls back to residents instead."""
+    at = open_page("leader_zlk")
+    at.session_state["tq_entity"] = None
+    checkbox(at, "second_child").check().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    scope = auth.scope_for("leader_zlk")
+    spec = {"entity": "resident", "tags": {"any": ["second_child"]}}
+    assert metrics(at)["符合条件"] == f"{tag_query.summary(scope, spec)['count']:,} 人"

@@ -186,7 +186,8 @@ def _print(report: dict) -> None:
     header = f"{'name':<24}{'p50 ms':>10}{'p95 ms':>10}{'budget':>10}{'raw ms':>9}{'sqlite×':>9}{'pandas×':>9}"
     print(header + "  note")
     for name, r in report["results"].items():
-        cells = [r.get("p50_ms", "-"), r.get("p95_ms", "-"), r.get("budget_ms", "-")]
+        cells = [r.get(k) for k in ("p50_ms", "p95_ms", "budget_ms")]
+        cells = ["-" if c is None else c for c in cells]  # a round where no step finished
         rss = f"peak RSS {r['peak_rss_mb']} MB " if "peak_rss_mb" in r else ""
         print(
             f"{name:<24}"

@@ -13,6 +13,7 @@ the console. Pass criteria (Streamlit's): 100 % of sessions complete, p95 < 5 s,
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import re
@@ -28,7 +29,7 @@ from typing import Any
 import psutil
 
 from yibiaotong.benchmarks import Context, bench_dir, generate
-from yibiaotong.benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, Console, is_idle
+from yibiaotong.benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, Console
 from yibiaotong.ui.pages import pages_for
 
 SESSIONS = (1, 5, 10, 20)
@@ -54,6 +55,19 @@ def session_counts() -> tuple[int, ...]:
 # One browser session (runs in a worker process of its own)
 
 
+_STATE_JS = """() => {
+    const app = document.querySelector("[data-testid='stApp']");
+    if (!app) return "no app";
+    return app.dataset.testScriptState + "/" + app.dataset.testConnectionState;
+}"""
+
+
+def _state(page) -> str:
+    """The app's script state and connection state, as Streamlit's frontend marks them (one
+    round trip; "no app" while the page is still loading)."""
+    return page.evaluate(_STATE_JS)
+
+
 class StepFailed(RuntimeError):
     pass
 
@@ -63,17 +77,31 @@ class _Session:
         self.page = page
         self.steps: list[tuple[str, float]] = []
         self.lost_clicks = 0
+        self.lost: list[dict[str, Any]] = []  # what the app did after each lost click
 
     def step(self, name: str, act, ready) -> None:
-        """Do `act` (a click), wait until `ready()` holds with the app idle; time it."""
+        """Do `act` (a click), wait until `ready()` holds with the app idle; time it.
+
+        A click is lost when the app stays idle, without the step's content, for LOST_AFTER_S
+        on end — counted from the click or from the app's last run, whichever is later: a run
+        that took longer than that is slow, not lost. The states seen since the click go into
+        the record, so a lost click can be told apart from a server that never started."""
         page = self.page
-        started = last = time.perf_counter()
+        started = time.perf_counter()
         act()
+        busy_at = started  # the click, or the last moment the app was seen running
+        states: list[tuple[float, str]] = []
         while True:
             page.wait_for_timeout(40)
             now = time.perf_counter()
-            if ready() and is_idle(page):
+            state = _state(page)
+            if not states or states[-1][1] != state:
+                states.append((round(now - started, 2), state))
+            idle = state == "notRunning/CONNECTED"
+            if idle and ready():
                 break
+            if not idle:
+                busy_at = now
             if (
                 page.get_by_test_id("stException").count()
                 or page.get_by_text("页面出现错误").count()
@@ -81,9 +109,13 @@ class _Session:
                 raise StepFailed(f"{name}: the page shows an error")
             if now - started > STEP_TIMEOUT_S:
                 raise StepFailed(f"{name}: no content after {STEP_TIMEOUT_S} s")
-            if now - last > LOST_AFTER_S and is_idle(page):
+            if idle and now - busy_at > LOST_AFTER_S and not ready():
                 self.lost_clicks += 1
-                last = now
+                self.lost.append(
+                    {"step": name, "after_s": round(now - started, 1), "states": states}
+                )
+                states = []
+                busy_at = now
                 act()
         self.steps.append((name, (time.perf_counter() - started) * 1000))
 
@@ -188,6 +220,7 @@ def session(url: str, user: str, id_number: str, mode: str, barrier, out) -> Non
                     result["completed"] = True
                 finally:
                     result["steps"], result["lost_clicks"] = s.steps, s.lost_clicks
+                    result["lost"] = s.lost
             finally:
                 browser.close()
     except Exception as exc:  # a failed session is a result, not a crash of the benchmark
@@ -231,36 +264,83 @@ print(json.dumps([r[0] for r in rows]))
 
 
 class _Sampler:
-    """RSS and CPU of the console process every 500 ms (as Streamlit's MetricsCollector)."""
+    """RSS and CPU of the console process every 500 ms (as Streamlit's MetricsCollector), and
+    the CPU time of the browsers (this benchmark's worker processes and their Chromiums) and of
+    the whole machine, so the console's own cost is told apart from theirs."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, server_log: Path) -> None:
         self.process = psutil.Process(pid)
+        self.server_log = server_log
+        self._log_from = server_log.stat().st_size
         self.rss: list[float] = []
         self.cpu: list[float] = []
+        self._browsers: dict[int, float] = {}  # pid → CPU seconds last seen
+        self._console_cpu = _cpu_seconds(self.process)
+        self._machine = psutil.cpu_times()
+        self._load = os.getloadavg()
+        self._started = time.perf_counter()
         self._stop = threading.Event()
         self.process.cpu_percent()
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:
+        me = psutil.Process()
         while not self._stop.is_set():
             try:
                 self.rss.append(self.process.memory_info().rss / 2**20)
                 self.cpu.append(self.process.cpu_percent())
             except psutil.Error:
                 break
+            for child in me.children(recursive=True):
+                if child.pid != self.process.pid:
+                    with contextlib.suppress(psutil.Error):
+                        self._browsers[child.pid] = _cpu_seconds(child)
             self._stop.wait(0.5)
 
     def stop(self) -> dict[str, float]:
         self._stop.set()
         self._thread.join(5)
+        wall = time.perf_counter() - self._started
+        machine = psutil.cpu_times()
+        busy = sum(machine) - machine.idle - (sum(self._machine) - self._machine.idle)
         return {
             "rss_mb_start": round(self.rss[0]),
             "rss_mb_peak": round(max(self.rss)),
             "rss_mb_end": round(self.rss[-1]),
             "rss_mb_growth": round(self.rss[-1] - self.rss[0], 1),
             "cpu_percent_avg": round(statistics.mean(self.cpu)),
+            "console_cpu_s": round(_cpu_seconds(self.process) - self._console_cpu, 1),
+            "browsers_cpu_s": round(sum(self._browsers.values()), 1),
+            "machine_cpu_s": round(busy, 1),
+            "machine_cpu_capacity_s": round(wall * (os.cpu_count() or 1), 1),
+            "load_average_before": round(self._load[0], 2),
+            "load_average_after": round(os.getloadavg()[0], 2),
+            **self._page_runs(),
         }
+
+    def _page_runs(self) -> dict[str, Any]:
+        """Server time of the round's page runs (the console prints them, YIBIAOTONG_TIME_RUNS):
+        what the console itself spent on a click, apart from the network and the browser."""
+        with self.server_log.open(encoding="utf-8", errors="replace") as log:
+            log.seek(self._log_from)
+            runs = [float(m.group(1)) for m in _RUN_LINE.finditer(log.read())]
+        if not runs:
+            return {"server_runs": 0}
+        return {
+            "server_runs": len(runs),
+            "server_run_p50_ms": round(_percentile(runs, 0.5)),
+            "server_run_p95_ms": round(_percentile(runs, 0.95)),
+            "server_run_max_ms": round(max(runs)),
+        }
+
+
+_RUN_LINE = re.compile(r"^yb-page-run \S+ (\d+)$", re.MULTILINE)
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -308,6 +388,7 @@ def _summary(n: int, results: list[dict], server: dict[str, float], seconds: flo
         "success": f"{completed}/{n}",
         "errors": [e for r in results for e in r["errors"]],
         "lost_clicks": sum(r["lost_clicks"] for r in results),
+        "lost": [lost for r in results for lost in r.get("lost", [])][:20],
         "steps": {
             name: {"p50_ms": round(_percentile(v, 0.5)), "p95_ms": round(_percentile(v, 0.95))}
             for name, v in by_step.items()
@@ -332,7 +413,8 @@ def run(ctx: Context) -> dict:
     users = [f"bench_{i:02d}" for i in range(max(counts) + 1)]  # bench_00 warms up
     ids = iter(_prepare(db_file, users))
     note = f"{residents:,}-resident district, console and browsers on this machine"
-    env = {"YIBIAOTONG_BACKUP_HOURS": "0"}  # no backup of the district mid-measurement
+    # No backup of the district mid-measurement; each page run's server time printed.
+    env = {"YIBIAOTONG_BACKUP_HOURS": "0", "YIBIAOTONG_TIME_RUNS": "1"}
     results: dict[str, dict] = {}
 
     with Console(db_file, work, env) as console:
@@ -355,7 +437,7 @@ def run(ctx: Context) -> dict:
     for n in counts:
         with Console(db_file, work, env) as console:
             _round(console, 1, "scenario", users[:1], [next(ids)])  # warm-up
-            sampler = _Sampler(console.pid)
+            sampler = _Sampler(console.pid, work / "server.log")
             started = time.perf_counter()
             outcome = _round(
                 console, n, "scenario", users[1 : n + 1], [next(ids) for _ in range(n)]

@@ -32,11 +32,13 @@ PROGRESS_COLUMNS = {
 def create_form(scope: Scope) -> None:
     """Name, unit, entity, fields to verify and to collect, dates."""
     with st.expander("发起新的走访", icon=":material/add:"):
-        units = {scope.org_code: catalog.org_label(scope.org_code)}
+        labels = catalog.org_labels(scope.org_code)  # one read, not one query per unit
+        units = {}
+        if _level(scope.org_code) in visits.CAMPAIGN_LEVELS:
+            units[scope.org_code] = labels[scope.org_code]
         for level in visits.CAMPAIGN_LEVELS:
             for u in catalog.org_units_under(scope.org_code, level):
-                units.setdefault(u["code"], catalog.org_label(u["code"]))
-        units = {c: n for c, n in units.items() if _level(c) in visits.CAMPAIGN_LEVELS}
+                units.setdefault(u["code"], labels[u["code"]])
         entity = st.radio(
             "走访对象",
             list(visits.ENTITIES),
@@ -150,8 +152,9 @@ def manage(scope: Scope, campaign: dict) -> None:
                 flash("走访已结束，任务已冻结。")
                 st.rerun()
     with st.expander("改派网格任务"):
+        labels = catalog.org_labels(campaign["org_code"])
         grids = {
-            u["code"]: catalog.org_label(u["code"])
+            u["code"]: labels[u["code"]]
             for u in catalog.org_units_under(campaign["org_code"], "grid")
             if scope.covers(u["code"])
         }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import time
 import uuid
 
 import streamlit as st
@@ -47,8 +49,13 @@ def view_token(page) -> str:
     return st.session_state["yb_view"]
 
 
+# The load bench sets this to read each page run's server time from the console's output.
+_TIME_RUNS = os.environ.get("YIBIAOTONG_TIME_RUNS") == "1"
+
+
 def run_page(page) -> None:
     """Run the page; any unexpected error becomes a Chinese message, never a traceback."""
+    started = time.perf_counter()
     try:
         if os.environ.get("YIBIAOTONG_FAULT_PAGE") == page.url_path:  # e2e fault injection
             raise RuntimeError("injected fault for the error-boundary test")
@@ -61,6 +68,10 @@ def run_page(page) -> None:
     except Exception:
         log.exception("page %s failed", page.url_path)
         st.error("页面出现错误，操作未完成，数据未被修改。请刷新重试；如仍有问题请联系管理员。")
+    finally:  # also a run cut short by a newer click (Streamlit's rerun passes through here)
+        if _TIME_RUNS:
+            ms = (time.perf_counter() - started) * 1000
+            print(f"yb-page-run {page.url_path or 'home'} {ms:.0f}", file=sys.stderr, flush=True)
 
 
 def flash(message: str) -> None:
