@@ -4,15 +4,21 @@
 -- {word_match} adds the records whose other search columns (户号, 产权人, ...) contain $term:
 -- `false` when word_piece shows they cannot (the scan is then planned away); {in_book} is
 -- `false` when no address holds $piece (else DuckDB scans the whole book for contains()). Each
--- row carries the number of matches.
+-- row carries the number of matches. The term comes through the holders so that contains() is
+-- checked on them after the join: pushed into the book scan, it read all 3 million addresses
+-- when the holders are spread over the book (26 of 春东路267: 48 → 14 ms).
 -- params: $entity varchar, $piece varchar, $term varchar, $org_code varchar, $status varchar, $limit integer, $offset integer
 with places as (
     select b.id
     from address_book as b
-    where
-        {in_book}
-        and b.id in (select p.address_id from address_piece as p where p.token = $piece)
-        and contains(b.address, $term)
+    inner join (
+        select
+            p.address_id,
+            $term as term
+        from address_piece as p
+        where p.token = $piece
+    ) as holders on b.id = holders.address_id
+    where {in_book} and contains(b.address, holders.term)
 ),
 
 hits as (
