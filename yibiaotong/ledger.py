@@ -148,8 +148,8 @@ COUNT_CAP = 1000  # counts stop here ("1,000+"): a common name needs no full sca
 # Sorts after every character: [prefix, prefix + TOKEN_END) is the range of tokens with a prefix.
 TOKEN_END = "\U0010ffff"
 
-# Whitelisted search conditions for residents: `{match}` of find_resident (a scan) and `{key}` of
-# find_resident_keyed (a selective lookup). Values arrive only as parameters.
+# Whitelisted search conditions: `{match}` of find_resident (a scan of residents) and `{key}` of
+# find_keyed (a selective lookup, any entity). Values arrive only as parameters.
 RESIDENT_MATCH = {
     "all": "true",
     "name": "contains(r.name, $term)",
@@ -164,9 +164,9 @@ HEAD_INITIALS = {
     True: "exists (select 1 from resident as r "
     "where r.id = h.head_id and starts_with(r.name_initials, $initials))",
 }
-RESIDENT_KEY = {
-    "name": "r.name = $term",
-    "ids": "list_contains($ids, r.id)",
+RECORD_KEY = {
+    "name": "e.name = $term",
+    "ids": "list_contains($ids, e.id)",
 }
 SEARCH_TOKEN_KINDS = ("id_number", "name", "phone")  # filled in this (sorted) order
 _TOKEN_FIND = "ledger/find_resident_token"
@@ -181,6 +181,20 @@ ADDRESS_COLUMNS = {
     "household": "address",
     "house": "address",
     "shop": "address",
+}
+# The other columns a word is looked for in (find_household / find_house / find_shop), as the
+# `{words}` list of fill_word_pieces; their pieces are kept in word_piece (schema 0161).
+WORD_COLUMNS = {
+    "household": "[e.household_no]",
+    "house": "[e.owner_name]",
+    "shop": "[e.name, e.legal_person]",
+}
+# `{word_match}` of find_by_address: those columns containing the term, or nothing.
+WORD_MATCH = {
+    "resident": "false",
+    "household": "contains(e.household_no, $term)",
+    "house": "contains(e.owner_name, $term)",
+    "shop": "(contains(e.name, $term) or contains(e.legal_person, $term))",
 }
 
 
@@ -212,8 +226,9 @@ def _scan(match: str, **params) -> _Attempt:
     )
 
 
-def _keyed(key: str, **params) -> _Attempt:
-    return _Attempt("ledger/find_resident_keyed", None, {"key": RESIDENT_KEY[key]}, params)
+def _keyed(entity: str, key: str, **params) -> _Attempt:
+    slots = {"entity_table": entity, "key": RECORD_KEY[key]}
+    return _Attempt("ledger/find_keyed", None, slots, params)
 
 
 def _token(kind: str, prefix: str, name_part: str = "", whole: str = "") -> _Attempt:
@@ -229,7 +244,7 @@ def _name_attempts(term: str) -> list[_Attempt]:
     token lookup (a single character goes through the name index, then a scan of names)."""
     piece = term.upper()
     if len(piece) == 1:
-        return [_keyed("name", term=term), _scan("name", term=term)]
+        return [_keyed("resident", "name", term=term), _scan("name", term=term)]
     return [_token("name", piece[:2], piece if len(piece) > 2 else "", whole=piece)]
 
 
@@ -241,28 +256,37 @@ def _attempts(entity: str, text: str | None) -> list[_Attempt]:
     tokens."""
     words, initials, digits = _classify(text)
     if entity != "resident":
-        params = {"text": words, "initials": initials, "digits": digits}
-        slots = (
-            {"head_initials": HEAD_INITIALS[initials is not None]} if entity == "household" else {}
-        )
-        return [_Attempt(f"ledger/find_{entity}", f"ledger/count_{entity}", slots, params)]
+        if (
+            words and len(words) > 1
+        ):  # its address looked up, its other columns when they may hold it
+            return [_address_attempt(entity, words)]
+        return [_entity_scan(entity, words, initials, digits)]
     if initials:
         latin = _name_attempts(initials) if len(initials) > 1 else []
         return [_scan("initials", term=initials), *latin]
     if digits:
         return _digit_attempts(digits) or [_scan("digits", term=digits)]
     if words:
-        return [*_name_attempts(words), _address_attempt(words)]
+        return [*_name_attempts(words), _address_attempt("resident", words)]
     return [_scan("all")]
 
 
-def _address_attempt(term: str) -> _Attempt:
-    """Residents whose address contains `term`: through the rarest of its two-character pieces
-    in the address search tables, or (a single character) a scan of addresses."""
+def _entity_scan(entity: str, words=None, initials=None, digits=None) -> _Attempt:
+    """A scan of households, houses or shops for the search box's words, initials or digits."""
+    params = {"text": words, "initials": initials, "digits": digits}
+    slots = {"head_initials": HEAD_INITIALS[initials is not None]} if entity == "household" else {}
+    return _Attempt(f"ledger/find_{entity}", f"ledger/count_{entity}", slots, params)
+
+
+def _address_attempt(entity: str, term: str) -> _Attempt:
+    """Records whose address contains `term` (households, houses and shops: or whose other search
+    columns do): through the rarest of its two-character pieces in the address search tables,
+    or (a single character) a scan."""
     if len(term) < 2:
         return _scan("address", term=term)
-    # The piece is chosen when this route is tried (_find): a name found first needs none.
-    return _Attempt(_ADDRESS_FIND, None, {}, {"entity": "resident", "piece": None, "term": term})
+    # The piece is chosen when this route is tried (_settled): a name found first needs none.
+    slots = {"entity_table": entity, "word_match": WORD_MATCH[entity], "in_book": "true"}
+    return _Attempt(_ADDRESS_FIND, None, slots, {"entity": entity, "piece": None, "term": term})
 
 
 def _rarest_piece(cur, term: str) -> tuple[str, int]:
@@ -276,14 +300,27 @@ def _rarest_piece(cur, term: str) -> tuple[str, int]:
 
 def _settled(cur, attempt: _Attempt) -> _Attempt:
     """An address attempt with its piece chosen, or the scan when even the rarest piece is
-    common: the scan stops counting at COUNT_CAP, the index would gather every hit."""
+    common: the scan stops counting at COUNT_CAP, the index would gather every hit. The other
+    search columns of households, houses and shops are scanned only when every piece of the
+    term occurs in them (word_piece): an address term (路, 号, 幢) is in no 户号 or name."""
     if attempt.find != _ADDRESS_FIND:
         return attempt
-    term = attempt.params["term"]
+    entity, term = attempt.params["entity"], attempt.params["term"]
     piece, holders = _rarest_piece(cur, term)
     if holders > ADDRESS_INDEX_LIMIT:
-        return _scan("address", term=term)
-    return _Attempt(attempt.find, None, {}, {**attempt.params, "piece": piece})
+        return _scan("address", term=term) if entity == "resident" else _entity_scan(entity, term)
+    slots = {**attempt.slots, "in_book": "true" if holders else "false"}
+    if entity != "resident" and not _may_hold_word(cur, entity, term):
+        slots["word_match"] = "false"
+    return _Attempt(attempt.find, None, slots, {**attempt.params, "piece": piece})
+
+
+def _may_hold_word(cur, entity: str, term: str) -> bool:
+    """Whether some value of the entity's other search columns may contain `term`: each of the
+    term's two-character pieces occurs in one (schema 0161)."""
+    pieces = sorted({term[i : i + 2] for i in range(len(term) - 1)})
+    found = db.run(cur, "ledger/count_word_pieces", entity=entity, pieces=pieces).fetchone()[0]
+    return found == len(pieces)
 
 
 def _digit_attempts(digits: str) -> list[_Attempt]:
@@ -367,8 +404,10 @@ def _find(cur, entity, attempt, base, sort, descending, limit, offset, cap, last
     read; the shown columns are fetched by id afterwards."""
     if attempt.find in _INDEXED_FINDS and (sort != "id" or descending):
         # Indexed finds are in register order: another order sorts the hits' ids on the table.
-        every = db.run(cur, attempt.find, limit=None, offset=0, **base, **attempt.params)
-        attempt = _keyed("ids", ids=[r[0] for r in every.fetchall()])
+        every = db.run_filled(
+            cur, attempt.find, slots=attempt.slots, limit=None, offset=0, **base, **attempt.params
+        )
+        attempt = _keyed(entity, "ids", ids=[r[0] for r in every.fetchall()])
     total = None
     if attempt.count and not last:
         total = _count(cur, attempt, base, cap)
@@ -757,6 +796,9 @@ def refresh_address_search(cur, entity: str, ids: list[int] | None) -> None:
     db.run_filled(cur, "ledger/fill_address_book", slots=slots, ids=ids)
     db.run(cur, "ledger/fill_address_pieces", after=last_id)
     db.run_filled(cur, "ledger/fill_address_links", slots=slots, entity=entity, ids=ids)
+    if entity in WORD_COLUMNS:
+        words = {"entity_table": entity, "words": WORD_COLUMNS[entity]}
+        db.run_filled(cur, "ledger/fill_word_pieces", slots=words, entity=entity, ids=ids)
 
 
 @checked

@@ -382,8 +382,9 @@ def test_query_runs_on_fixture_database(use_fixture_db, path):
     params = _sample_params(query, path.read_text())
     # Slots take whitelisted fragments at run time (db.run_filled); fill them with neutral ones.
     sql = query.sql.replace("{order_by}", "id").replace("{head_initials}", "false")
-    for slot in ("{match}", "{key}", "{scope}"):
+    for slot in ("{match}", "{key}", "{scope}", "{in_book}", "{word_match}"):
         sql = sql.replace(slot, "true")
+    sql = sql.replace("{words}", "[e.name]")
     for slot, fragment in IMPORT_SLOTS.items():
         sql = sql.replace("{" + slot + "}", fragment)
     with db.write_lock, db.cursor() as cur:

@@ -60,6 +60,40 @@ RAW_ROUTES = {
 }
 
 
+# The same for a word on households and houses: a plain scan of the columns the search box
+# looks in (ledger/find_by_address answers it through the address tables), and the shown page.
+_RAW_WORDS = {
+    "household": "contains(h.address, $term) or contains(h.household_no, $term)",
+    "house": "contains(h.address, $term) or contains(h.owner_name, $term)",
+}
+_RAW_PAGES = {
+    "household": (
+        "select h.id, h.household_no, head.name as head_name, coalesce(sizes.members, 0) "
+        "as members, h.household_type, h.address, h.phone, g.full_name as org_name, h.status, "
+        "h.version from household as h left join resident as head on head.id = h.head_id "
+        "left join org_unit as g on g.code = h.grid_code left join (select household_id, "
+        "count(*) as members from resident where household_id in (select id from page) "
+        "and status = 'active' group by household_id) as sizes on sizes.household_id = h.id "
+        "where h.id in (select id from page) order by h.id"
+    ),
+    "house": (
+        "select h.id, h.house_no, h.address, h.use_type, h.occupancy, h.owner_name, "
+        "h.owner_phone, h.tenant_count, g.full_name as org_name, h.status, h.version "
+        "from house as h left join org_unit as g on g.code = h.grid_code "
+        "where h.id in (select id from page) order by h.id"
+    ),
+}
+
+
+def _raw_words(entity: str) -> tuple[str, str]:
+    hits = (
+        f"from {entity} as h where starts_with(h.grid_code, $org) and h.status = 'active' "
+        f"and ({_RAW_WORDS[entity]})"
+    )
+    page = f"with page as (select h.id {hits} order by h.id limit 50) {_RAW_PAGES[entity]}"
+    return f"select count(*) {hits}", page  # noqa: S608 (whitelisted names, values are params)
+
+
 def _raw(kind: str, term: str, org: str):
     """The bare statements of one route, and their parameters."""
     tokens = {
@@ -77,9 +111,12 @@ def _raw(kind: str, term: str, org: str):
     return RAW_ROUTES[route], {"term": term, "org": org}
 
 
-def raw_timing(kind: str, term: str, scope: Scope, ours: tuple) -> dict:
+def raw_timing(kind: str, term: str, scope: Scope, ours: tuple, entity: str = "resident") -> dict:
     """p50 of the bare statements, after checking they return what ledger.search returned."""
-    (count_sql, page_sql), params = _raw(kind, term, scope.org_code)
+    if entity == "resident":
+        (count_sql, page_sql), params = _raw(kind, term, scope.org_code)
+    else:
+        (count_sql, page_sql), params = _raw_words(entity), {"term": term, "org": scope.org_code}
 
     def run():
         with db.cursor() as cur:
@@ -145,6 +182,51 @@ def _samples() -> dict[str, str]:
     }
 
 
+def _word_samples() -> dict[str, tuple[str, str, str]]:
+    """(entity, term, the street of the record it came from) of household and house searches as
+    people type them: a piece of a household's address (its road and number), the same for a
+    house, and an owner's name with 楼 (a surname that is also a building: the address look-up
+    and the owner scan)."""
+    with db.cursor() as cur:
+        household, h_grid = cur.execute(
+            "select address, grid_code from household where address is not null "
+            "order by id limit 1 offset 1777777"
+        ).fetchone()
+        house, grid = cur.execute(
+            "select address, grid_code from house order by id limit 1 offset 2222222"
+        ).fetchone()
+        owner, o_grid = cur.execute(
+            "select owner_name, grid_code from house where owner_name like '楼%' "
+            "and length(owner_name) = 3 order by id limit 1 offset 2000"
+        ).fetchone()
+    return {
+        "household_address": ("household", household.split("号")[0][-6:], h_grid[:9]),
+        "house_address": ("house", house.split("号")[0][-6:], grid[:9]),
+        "house_owner_lou": ("house", owner, o_grid[:9]),
+    }
+
+
+def _word_searches(district: Scope) -> dict:
+    """Households and houses found by a word, district-wide and narrowed to the street of the
+    record the term came from (as the district office picks a street on the page), beside the
+    bare scan giving the same rows."""
+    results = {}
+    for kind, (entity, term, street) in _word_samples().items():
+        for where, org in (("district", None), ("street", street)):
+            ours = timed(lambda e=entity, t=term, o=org: ledger.search(district, e, t, org_code=o))
+            bare = Scope(district.username, district.role, org or district.org_code, True)
+            found = ledger.search(district, entity, term, org_code=org)
+            raw = raw_timing(kind, term, bare, found, entity)
+            results[f"ledger_search_{kind}_{where}"] = {
+                **ours,
+                "raw_ms": raw["p50_ms"],
+                "budget_ms": BUDGET_MS,
+                "note": f"{where} scope {bare.org_code}, term {term!r}, {found[1]:,} found; "
+                f"bare scan {raw['p50_ms']} ms",
+            }
+    return results
+
+
 def run(ctx: Context) -> dict:
     district = Scope("bench", "district_admin", "330102", clearance=True)
     with db.cursor() as cur:
@@ -171,6 +253,7 @@ def run(ctx: Context) -> dict:
             "note": f"{where}, term {term!r}; bare DuckDB {raw['p50_ms']} ms",
         }
 
+    results.update(_word_searches(district))
     results["search_tokens_refresh"] = _token_refresh(ctx)
 
     # Baselines: the same name search (count + first page by id) on SQLite and pandas.
