@@ -10,6 +10,9 @@ from typing import Any
 
 from yibiaotong import catalog, db, events, ledger, validate
 from yibiaotong.ledger import LedgerError, ValidationFailed
+from yibiaotong.permissions import ORGANISERS as ORGANISERS  # who runs campaigns (the pages ask)
+from yibiaotong.permissions import VISITORS as VISITORS  # who visits
+from yibiaotong.permissions import checked
 from yibiaotong.scope import AccessDenied, Scope
 
 ENTITIES = {"household": "户（含成员）", "house": "房屋", "shop": "商铺"}
@@ -23,10 +26,6 @@ OUTCOMES = {
     "moved_away": "已搬离",
 }
 ACTIONS = {"confirmed": "确认", "corrected": "更正", "filled": "补录"}
-# Who runs campaigns, who visits, who follows progress.
-ORGANISERS = ("district_admin", "street_leader")
-VISITORS = ("social_worker",)
-FOLLOWERS = ("district_admin", "street_leader", "social_worker")
 CAMPAIGN_LEVELS = ("street", "community", "grid")
 VISIT_SOURCE = "community_survey"  # the catalogue source of values collected in person
 PAGE_SIZE = 30
@@ -54,11 +53,6 @@ class StaleVisit(LedgerError):
         )
 
 
-def _require(scope: Scope, roles: tuple[str, ...], what: str) -> None:
-    if scope.role not in roles:
-        raise AccessDenied(f"您的角色（{scope.role_name}）无权{what}。")
-
-
 def source_label(campaign_id: str) -> str:
     """How a visit's writes are named in change_log: visit:<campaign id>."""
     return f"visit:{campaign_id}"
@@ -79,6 +73,7 @@ def campaign_fields(entity: str) -> dict[str, str]:
     return out
 
 
+@checked
 def create_campaign(
     scope: Scope,
     name: str,
@@ -91,7 +86,6 @@ def create_campaign(
 ) -> str:
     """A campaign with one task per active household / house / shop of the unit, assigned to the
     social worker nearest each grid; one transaction. Returns the campaign id."""
-    _require(scope, ORGANISERS, "发起走访")
     try:
         name = validate.text(name, "走访名称", 50)
         starts = validate.parse_date(starts_on, "开始日期")
@@ -137,14 +131,14 @@ def create_campaign(
     return campaign_id
 
 
+@checked
 def list_campaigns(scope: Scope) -> list[dict]:
     """Campaigns over the caller's unit or inside it, open ones first."""
-    _require(scope, FOLLOWERS, "查看走访")
     return db.fetch_dicts("visits/list_campaigns", org_code=scope.org_code)
 
 
+@checked
 def get_campaign(scope: Scope, campaign_id: str, cur=None) -> dict:
-    _require(scope, FOLLOWERS, "查看走访")
     params = {"id": str(campaign_id or ""), "org_code": scope.org_code}
     if cur is None:
         rows = db.fetch_dicts("visits/get_campaign", **params)
@@ -165,9 +159,9 @@ def _organised(scope: Scope, campaign_id: str, cur) -> dict:
     return campaign
 
 
+@checked
 def reassign(scope: Scope, campaign_id: str, grid_code: str, username: str) -> int:
     """Hand a grid's tasks to another social worker whose unit covers the grid."""
-    _require(scope, ORGANISERS, "改派走访任务")
     from yibiaotong import auth
 
     unit = catalog.org_unit(str(grid_code or ""))
@@ -197,9 +191,9 @@ def reassign(scope: Scope, campaign_id: str, grid_code: str, username: str) -> i
     return len(moved)
 
 
+@checked
 def close_campaign(scope: Scope, campaign_id: str) -> None:
     """Close a campaign: its tasks are frozen (no visit can be saved any more)."""
-    _require(scope, ORGANISERS, "结束走访")
     with db.transaction() as cur:
         campaign = _organised(scope, campaign_id, cur)
         if not db.run(
@@ -217,6 +211,7 @@ def _assignee(scope: Scope) -> str | None:
     return scope.username if scope.role == "social_worker" else None
 
 
+@checked
 def visit_list(
     scope: Scope,
     campaign_id: str,
@@ -226,7 +221,6 @@ def visit_list(
     page_size: int = PAGE_SIZE,
 ) -> tuple[list[dict], dict[str, int]]:
     """One page of the caller's tasks (by grid, building, unit, room) and counts by outcome."""
-    _require(scope, (*VISITORS, *ORGANISERS), "查看走访任务")
     campaign = get_campaign(scope, campaign_id)
     if outcome is not None and outcome not in OUTCOMES:
         raise VisitError("未知的走访结果。")
@@ -323,10 +317,10 @@ def _title(record: dict) -> str:
     return record["name"]
 
 
+@checked
 def open_visit(scope: Scope, campaign_id: str, entity_id: int) -> dict:
     """A task opened on the phone: each record with the campaign's fields pre-filled from the
     ledger, with their source and last verification (masked for uncleared callers)."""
-    _require(scope, VISITORS, "走访采集")
     with db.cursor() as cur:
         task = _task(scope, campaign_id, entity_id, cur)
         subjects = _subjects(scope, task, cur)
@@ -438,6 +432,7 @@ class Departure:
     new_head_id: int | None = None
 
 
+@checked
 def save_visit(
     scope: Scope,
     campaign_id: str,
@@ -453,7 +448,6 @@ def save_visit(
     """One save per household: outcome and note, confirmations stamped, corrections and filled
     values validated and written with source 走访采集 and the campaign, life events — all in one
     transaction under one batch id. A stale task or record refuses the whole save."""
-    _require(scope, VISITORS, "走访采集")
     edits, newcomers, departures = edits or [], newcomers or [], departures or []
     if outcome not in OUTCOMES or outcome == "pending":
         raise VisitError("请选择走访结果。")
@@ -568,11 +562,11 @@ def _apply_edits(cur, scope, task, subjects, defs, edits, source, batch_id) -> l
     return log
 
 
+@checked
 def record_work(cur, scope, campaign_id, task_entity_id, grid_code, log, batch_id) -> None:
     """Inside the caller's transaction: what a visit did to each field (rows of
     (entity, id, field, action, old, new)) for progress, and the verification stamps of every
     field it confirmed, corrected or filled."""
-    _require(scope, VISITORS, "走访采集")
     if not log:
         return
     db.run(
@@ -646,10 +640,10 @@ def _int(value: Any) -> int | None:
 LEVEL_LENGTHS = {"street": 9, "community": 12, "grid": 15}
 
 
+@checked
 def progress(scope: Scope, campaign_id: str, level: str = "community") -> list[dict]:
     """Per unit of a level inside the caller's scope: tasks by outcome, fields confirmed,
     corrected and filled, values still missing after visits, minutes spent."""
-    _require(scope, FOLLOWERS, "查看走访进度")
     if level not in LEVEL_LENGTHS:
         raise VisitError("未知的统计层级。")
     campaign = get_campaign(scope, campaign_id)
@@ -661,19 +655,19 @@ def progress(scope: Scope, campaign_id: str, level: str = "community") -> list[d
     )
 
 
+@checked
 def board_progress(scope: Scope, org_code: str) -> list[dict]:
     """The dashboard's figure: households visited of the open campaigns' tasks, per child unit of
     the viewed unit (a grid shows itself)."""
-    _require(scope, ("district_admin", "street_leader"), "查看数据大屏")
     org = scope.narrow(org_code)
     length = min(len(org) + 3, 15) if len(org) >= 9 else 9
     return db.fetch_dicts("visits/open_campaign_progress", org_code=org, length=length)
 
 
+@checked
 def freshness(scope: Scope, org_code: str, as_of: date | None = None) -> dict[str, Any]:
     """Data freshness: the share of filled resident values verified in person in the last 12
     months, inside a unit of the caller's scope (cached per data version)."""
-    _require(scope, ("district_admin", "street_leader"), "查看数据大屏")
     org = scope.narrow(org_code)
     since = (as_of or date.today()) - timedelta(days=FRESH_DAYS)
     verified, filled = db.cached("visit_freshness", _freshness_counts, org, since)
@@ -702,10 +696,10 @@ def _freshness_counts(org: str, since: date) -> tuple[int, int]:
 # ---------------------------------------------------------------- summary workbook
 
 
+@checked
 def summary_xlsx(scope: Scope, campaign_id: str) -> bytes:
     """The campaign's summary for the street (inside the caller's scope): households visited per
     community and grid, changes by field and time spent."""
-    _require(scope, ORGANISERS, "导出走访汇总")
     from yibiaotong.excel.tables import write_tables
 
     campaign = get_campaign(scope, campaign_id)

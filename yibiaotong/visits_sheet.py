@@ -22,6 +22,7 @@ from yibiaotong import auth, catalog, db, ledger, sessions, validate, visits
 from yibiaotong.excel import upload
 from yibiaotong.excel.cells import display_width, put_text
 from yibiaotong.importing import batches, commit, sources, stage
+from yibiaotong.permissions import checked
 from yibiaotong.scope import AccessDenied, Scope
 
 KEY_HEADER = "系统键（勿改）"
@@ -109,9 +110,9 @@ def _grid_tasks(scope: Scope, campaign_id: str, grid_code: str) -> list[dict]:
     return rows
 
 
+@checked
 def my_grids(scope: Scope, campaign_id: str) -> list[dict]:
     """Grids of a campaign where the caller has tasks (to pick a sheet)."""
-    visits._require(scope, visits.VISITORS, "下载采集表")
     campaign = visits.get_campaign(scope, campaign_id)
     rows = db.fetch_dicts(
         "visits/my_grids",
@@ -151,9 +152,9 @@ def _cell_text(f: dict, value: Any) -> str:
 # ---------------------------------------------------------------- download
 
 
+@checked
 def collection_sheet(scope: Scope, campaign_id: str, grid_code: str) -> bytes:
     """The grid's collection sheet as .xlsx bytes."""
-    visits._require(scope, visits.VISITORS, "下载采集表")
     campaign = visits.get_campaign(scope, campaign_id)
     fields = _sheet_fields(scope, campaign)
     writable = _writable(campaign)
@@ -274,11 +275,11 @@ def _raw(f: dict, text: str) -> Any:
     return text
 
 
+@checked
 def check_sheet(scope: Scope, campaign_id: str, grid_code: str, data: bytes) -> SheetCheck:
     """Read a returned sheet; nothing is written. Refused: a sheet without its key column or of
     another campaign (whole), and rows of another grid, with an edited key, formula text, a value
     failing its validator, or changed since the download (each row with its reason)."""
-    visits._require(scope, visits.VISITORS, "上传采集表")
     campaign = visits.get_campaign(scope, campaign_id)
     if campaign["state"] != "open":
         raise SheetError("该走访已结束，任务已冻结，不能再上传采集表。")
@@ -424,6 +425,7 @@ def _engine_file(check: SheetCheck) -> tuple[bytes, dict[int, str]]:
     return out.getvalue().encode("utf-8"), chosen
 
 
+@checked
 def preview_sheet(scope: Scope, campaign_id: str, grid_code: str, data: bytes):
     """Check the sheet, then stage its changed cells in the import engine (source 社区走访采集):
     (check, batch id or None, the engine's summary or None). Nothing of the ledger changes."""
@@ -443,6 +445,7 @@ def preview_sheet(scope: Scope, campaign_id: str, grid_code: str, data: bytes):
     return check, batch_id, summary
 
 
+@checked
 def commit_sheet(
     scope: Scope, campaign_id: str, grid_code: str, data: bytes, batch_id: str | None
 ) -> dict[str, int]:

@@ -1,5 +1,6 @@
--- The review queue: open value conflicts of records inside the caller's subtree, oldest first.
--- params: $org_code varchar, $state varchar, $limit integer, $offset integer
+-- The review queue: value conflicts of records inside the caller's subtree, oldest first (for a
+-- given owner, only those of the batches they loaded).
+-- params: $org_code varchar, $owner varchar, $state varchar, $limit integer, $offset integer
 select
     c.id,
     c.batch_id,
@@ -26,7 +27,10 @@ left join import_source as s on c.incoming_source = s.code
 left join import_source as cs on c.current_source = cs.code
 left join import_batch as b on c.batch_id = b.id
 left join org_unit as g on c.grid_code = g.code
-where starts_with(c.grid_code, $org_code) and c.state = $state
+where
+    starts_with(c.grid_code, $org_code)
+    and c.state = $state
+    and ($owner is null or b.created_by = $owner)
 order by c.created_at, c.id
 limit $limit
 offset $offset

@@ -136,6 +136,9 @@ def test_department_sees_only_its_own_requests(people):
     assert {r["id"] for r in admission.list_requests(admin)} == {own, other}
     with pytest.raises(admission.AdmissionError, match="不属于您的部门"):
         admission.get(weijian, other)
+    with pytest.raises(admission.AdmissionError, match="不属于您的部门"):  # a row got elsewhere
+        admission.assessment_of(weijian, admission.get(admin, other))
+    assert admission.assessment_of(weijian, admission.get(admin, own)).fields
     with pytest.raises(admission.AdmissionError):
         admission.withdraw(weijian, other, 1)
     for role_user in ("leader_zlk", "sw_tianxian"):

@@ -231,7 +231,35 @@ def test_a_field_changed_after_the_batch_is_listed_for_review_not_overwritten(ad
     assert result == {**result, "fields_restored": 0, "fields_for_review": 1}
     assert ledger.get(admin, "resident", person["id"])["current_address"] == "手工改过的地址"
     items, total = review.conflicts(admin)
-    assert total >= 1 and any(i["kind"] == "undo" and i["entity_id"] == person["id"] for i in items)
+    item = next(i for i in items if i["kind"] == "undo" and i["entity_id"] == person["id"])
+    # The reviewer weighs what the ledger holds now (the hand edit) against what undo would put
+    # back (the value before the batch), never the batch's own value.
+    assert (item["current_value"], item["incoming_value"]) == (
+        "手工改过的地址",
+        person["current_address"],
+    )
+    assert item["current_source"] == "console"
+
+
+def test_an_undo_conflict_on_a_house_waits_in_the_review_queue_of_its_grid(admin):
+    """Not only residents: a house field edited by hand after a 住建 batch is a review item placed
+    in the house's grid, so the reviewers of that grid see it."""
+    with db.cursor() as cur:
+        house_id, house_no, grid, area = cur.execute(
+            "select id, house_no, grid_code, area_sqm from house where status = 'active' "
+            "and house_no is not null and area_sqm is not null order by id limit 1"
+        ).fetchone()
+    data = csv_file(["房屋编号", "建筑面积"], [[house_no, f"{float(area) + 10:.2f}"]])
+    batch_id, summary = run_import(admin, data, "zhujian_house")
+    assert summary.actions.get("update") == 1
+    commit.commit(admin, batch_id)
+    record = ledger.get(admin, "house", house_id)
+    ledger.save(admin, "house", house_id, {"house_area_sqm": "123.45"}, record["version"])
+    assert undo.undo(admin, batch_id)["fields_for_review"] == 1
+    items, _ = review.conflicts(admin, limit=500)
+    (item,) = [i for i in items if i["batch_id"] == batch_id]
+    assert (item["entity"], item["entity_id"], item["grid_code"]) == ("house", house_id, grid)
+    assert float(item["current_value"]) == 123.45 and float(item["incoming_value"]) == float(area)
 
 
 KILL_SCRIPT = """
@@ -420,6 +448,46 @@ def test_conflict_review_applies_through_the_write_path(admin):
         review.decide(admin, item["id"], take_incoming=False)
 
 
+def test_a_street_clerk_reads_only_the_conflicts_of_its_own_batches_masked(admin):
+    """As an attacker with a street clerk's account: no ledger record opens, another's batch's
+    conflicts neither show nor decide, its own show masked (uncleared) and still decide."""
+    street = auth.scope_for("clerk_zlk").org_code
+    auth.add_user(
+        admin, "clerk_plain", "钱专员", "Quartz-Meadow-8142-Lk", "dept_staff", street, "gongan"
+    )
+    clerk = auth.scope_for("clerk_plain")
+    assert not clerk.clearance
+    theirs, own = residents(
+        where=f"starts_with(grid_code, '{STREET}') and phone is not null", limit=2
+    )
+    with pytest.raises(AccessDenied):
+        ledger.get(clerk, "resident", own["id"])
+    header = ["姓名", "身份证号", "联系电话"]
+
+    def conflicting(scope: Scope, person: dict, phone: str) -> str:
+        rows = [[person["name"], person["id_number"], phone]]
+        batch_id, _ = run_import(scope, csv_file(header, rows), "community_survey")
+        commit.commit(scope, batch_id)
+        return batch_id
+
+    admins = conflicting(admin, theirs, "13655551111")
+    (other,) = [i for i in review.conflicts(admin, limit=500)[0] if i["batch_id"] == admins]
+    mine = conflicting(clerk, own, "13655552222")
+    items, total = review.conflicts(clerk, limit=500)
+    assert {i["batch_id"] for i in items} == {mine} and total == len(items) == 1
+    with pytest.raises(AccessDenied):
+        review.decide(clerk, other["id"], take_incoming=True)
+    (item,) = items
+    for shown, full in (
+        (item["current_value"], own["phone"]),
+        (item["incoming_value"], "13655552222"),
+    ):
+        assert shown and shown != full and shown[:3] == full[:3] and shown[-4:] == full[-4:]
+    review.decide(clerk, item["id"], take_incoming=True)
+    assert ledger.get(admin, "resident", own["id"])["phone"] == "13655552222"
+    assert ledger.get(admin, "resident", theirs["id"])["phone"] == theirs["phone"]
+
+
 def test_unplaced_rows_wait_and_a_clerk_places_them(admin):
     rows = [["无处安放", new_person(41), "不存在路9号"]]
     batch_id, summary = run_import(
@@ -438,6 +506,33 @@ def test_unplaced_rows_wait_and_a_clerk_places_them(admin):
         == "1985-" + new_person(41)[10:12] + "-" + new_person(41)[12:14]
     )
     assert review.unplaced(admin)[1] == 0
+
+
+def test_a_street_clerk_places_only_its_own_waiting_rows_and_gets_no_id_number(admin):
+    street = auth.scope_for("clerk_zlk").org_code
+    auth.add_user(
+        admin, "clerk_wait", "孙专员", "Harbor-Lantern-5290-Wq", "dept_staff", street, "gongan"
+    )
+    clerk, other = auth.scope_for("clerk_wait"), auth.scope_for("clerk_zlk")
+    number = new_person(42)
+    batch_id, summary = run_import(
+        clerk,
+        csv_file(["姓名", "身份证号", "现住址"], [["无处安放二", number, "不存在路10号"]]),
+        "gongan_floating",
+    )
+    assert summary.actions == {"unplaced": 1}
+    commit.commit(clerk, batch_id)
+    waiting, total = review.unplaced(clerk)
+    assert total == 1 and [r["label"] for r in waiting] == ["无处安放二"]
+    assert number not in repr(waiting)  # the domain hands out no ID number, masked or not
+    # Another clerk of the same street neither sees the row nor places it.
+    assert review.unplaced(other) == ([], 0)
+    grid = f"{street}001001"
+    with pytest.raises(AccessDenied):
+        review.place(other, batch_id, waiting[0]["row_no"], grid)
+    assert batch_id in {r["batch_id"] for r in review.unplaced(admin)[0]}
+    new_id = review.place(clerk, batch_id, waiting[0]["row_no"], grid)
+    assert ledger.get(admin, "resident", new_id)["id_number"] == number
 
 
 def test_the_reject_report_lists_rows_as_the_spreadsheet_shows_them(admin, tmp_path):

@@ -260,7 +260,7 @@ def _department_template_fields(department: str, entity: str) -> set[str]:
 
 
 @pytest.mark.parametrize("entity", ["resident", "household", "house", "shop"])
-def test_a_department_lists_only_the_fields_its_own_templates_show(refreshed, entity):
+def test_a_department_lists_only_the_fields_its_own_templates_show(own_db, entity):
     """标签查询 gives department staff no more than their reports give them: 卫健 could list and
     export every resident's name, address and birth date, or house owners' phones."""
     staff, admin = scope("weijian"), scope("admin")

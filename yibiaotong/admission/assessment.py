@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from yibiaotong import catalog, db, mapping, tag_query
+from yibiaotong.permissions import checked
 from yibiaotong.reports import DERIVED, FREQUENCIES, in_force
 from yibiaotong.scope import AccessDenied, Scope
 
@@ -282,6 +283,7 @@ def overlaps(
     return out
 
 
+@checked
 def rows_in_scope(
     scope: Scope, entity: str, org_code: str, tags: Sequence[str]
 ) -> tuple[int | None, str]:
@@ -299,6 +301,7 @@ def hours(fields: int, rows: int | None, periods: int) -> float:
     return round(fields * (rows or 0) * periods * MINUTES_PER_CELL / 60, 1)
 
 
+@checked
 def assess(
     scope: Scope,
     entity: str,

@@ -40,8 +40,9 @@ from yibiaotong.admission.forms import FormError, FormShape, read_forms
 from yibiaotong.excel import form_zip
 from yibiaotong.excel.tables import write_tables
 from yibiaotong.excel.upload import UploadError
+from yibiaotong.permissions import checked
 from yibiaotong.reports.definition import ReportError
-from yibiaotong.scope import AccessDenied, Scope
+from yibiaotong.scope import Scope
 
 MAPPED = ("exact", "remembered", "fuzzy")  # fuzzy: the mapper's suggestion, shown as 待确认
 PENDING = ("fuzzy", "ask")
@@ -58,11 +59,6 @@ _TYPE_HINTS = (
     ("phone", re.compile(r"电话|手机|联系方式")),
 )
 _SENSITIVE_HINT = re.compile(r"病|诊断|残疾|低保|救助|犯罪|吸毒|精神|宗教|收入|存款|账号")
-
-
-def _require_admin(scope: Scope) -> None:
-    if scope.role != "district_admin":
-        raise AccessDenied("只有区数据局管理员可以进行表单归并")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -101,6 +97,7 @@ class _Row:
     sha256: str | None = None
 
 
+@checked
 def analyse(
     scope: Scope,
     files: Sequence[tuple[str, bytes]],
@@ -111,7 +108,6 @@ def analyse(
     """Read a pile (several .xlsx or one .zip), store each form's shape, entity and department
     and the files passed over with their reasons, in one transaction; returns the pile's id.
     The same set of files consolidated before is refused."""
-    _require_admin(scope)
     name = str(name or "").strip()
     if not 2 <= len(name) <= 60:
         raise AdmissionError("请为这批表单起一个 2–60 字的名称，如“闸弄口街道 2026 年表单梳理”")
@@ -321,10 +317,10 @@ def _pile(pile_id: int) -> dict[str, Any]:
     return rows[0]
 
 
+@checked
 def load(scope: Scope, pile_id: int) -> Consolidation:
     """The pile mapped now: per form, the consolidated list, clusters and pending decisions.
     Cached per data version (every decision and field added bumps it)."""
-    _require_admin(scope)
     return db.cached("consolidation", _load, pile_id, scope)
 
 
@@ -492,6 +488,7 @@ def _propose(cluster: Cluster, candidates: Counter) -> None:
 # Decisions
 
 
+@checked
 def refresh_figures(scope: Scope, pile_id: int) -> Consolidation:
     """Recompute the pile and store its reduction (for the figures)."""
     result = load(scope, pile_id)
@@ -510,11 +507,11 @@ def _bump() -> None:
         db.bump_data_version(cur)
 
 
+@checked
 def confirm(scope: Scope, pile_id: int, decisions: Mapping[tuple[str, str], str | None]) -> int:
     """Settle pending headers: (header text, entity) → field code, or None for "not a standard
     field" (it then joins the clusters). Remembered for each form it occurs in, so the report
     centre filling that form recalls it too. Returns the headers decided."""
-    _require_admin(scope)
     result = load(scope, pile_id)
     by_key = {(p.header, p.entity): p for p in result.pending}
     forms = {f.seq: f for f in result.forms}
@@ -537,6 +534,7 @@ def confirm(scope: Scope, pile_id: int, decisions: Mapping[tuple[str, str], str 
     return len(decisions)
 
 
+@checked
 def accept_cluster(
     scope: Scope,
     pile_id: int,
@@ -550,7 +548,6 @@ def accept_cluster(
 ) -> str:
     """Add a cluster's headers to the field standard: as synonyms of `field`, or as a new field
     `name` of the cluster's entity (kept in attrs). Returns the field's code."""
-    _require_admin(scope)
     cluster = next((c for c in load(scope, pile_id).clusters if c.key == key), None)
     if cluster is None:
         raise AdmissionError("该组表头已处理或已不存在，请刷新")
@@ -576,9 +573,9 @@ def accept_cluster(
     return code
 
 
+@checked
 def set_form(scope: Scope, pile_id: int, seq: int, entity: str | None, department: str | None):
     """Correct a form's entity or department before its template is made."""
-    _require_admin(scope)
     if entity is not None and entity not in catalog.ENTITY_NAMES:
         raise AdmissionError("未知的对象")
     if department is not None and department not in catalog.departments():
@@ -609,6 +606,7 @@ class TemplatePlan:
     notes: list[str]
 
 
+@checked
 def plan_templates(
     scope: Scope, pile_id: int, seqs: Sequence[int] | None = None
 ) -> list[TemplatePlan]:
@@ -670,12 +668,12 @@ def plan_templates(
     return plans
 
 
+@checked
 def create_templates(
     scope: Scope, pile_id: int, seqs: Sequence[int]
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """Create the templates of the chosen forms in one transaction; forms that cannot have one
     are listed with the reason. Returns (codes created, [(form, reason)])."""
-    _require_admin(scope)
     plans = plan_templates(scope, pile_id, seqs)
     created, refused = [], []
     with db.transaction() as cur:
@@ -707,14 +705,15 @@ def create_templates(
 # Listing and export
 
 
+@checked
 def piles(scope: Scope, limit: int = 50) -> list[dict[str, Any]]:
-    _require_admin(scope)
     return db.fetch_dicts("admission/list_piles", limit=limit)
 
 
 STATUS_NAMES = mapping.STATUS_NAMES
 
 
+@checked
 def export_xlsx(scope: Scope, pile_id: int) -> bytes:
     """The analysis as a workbook: overview, consolidated fields, per form, clusters, skipped."""
     result = load(scope, pile_id)

@@ -26,6 +26,7 @@ from yibiaotong.admission.assessment import (
     assess,
 )
 from yibiaotong.admission.forms import FormShape
+from yibiaotong.permissions import checked
 from yibiaotong.reports.definition import MAX_COLUMNS, ReportError
 from yibiaotong.scope import AccessDenied, Scope
 
@@ -75,16 +76,10 @@ class RequestMeta:
 
 
 def _require_requester(scope: Scope) -> str:
-    if scope.role != "dept_staff":
-        raise AccessDenied("只有条线部门人员可以提交报表申请")
+    """The caller's department (the role is checked by @checked; the account must name one)."""
     if not scope.department:
         raise AccessDenied("您的账号未设置所属部门，不能提交报表申请；请联系区数据局管理员")
     return scope.department
-
-
-def _require_reviewer(scope: Scope) -> None:
-    if scope.role != "district_admin":
-        raise AccessDenied("只有区数据局管理员可以审核报表申请")
 
 
 def _visible_department(scope: Scope) -> str | None:
@@ -113,6 +108,7 @@ def latest_expiry(today: date | None = None) -> date:
     return form_templates.three_years_from(today or date.today())
 
 
+@checked
 def check_meta(scope: Scope, meta: RequestMeta) -> RequestMeta:
     """The particulars checked and tidied; AdmissionError (Chinese) on the first problem."""
     today = date.today()
@@ -217,6 +213,7 @@ def _step(
 # The requester
 
 
+@checked
 def preview(scope: Scope, meta: RequestMeta, fields: Sequence[RequestedField]) -> Assessment:
     """The assessment the requester sees before submitting (nothing is stored)."""
     return assess(
@@ -267,6 +264,7 @@ def _register(
     return request_id
 
 
+@checked
 def submit(
     scope: Scope,
     meta: RequestMeta,
@@ -286,6 +284,7 @@ def submit(
     return request_id
 
 
+@checked
 def resubmit(
     scope: Scope,
     request_id: int,
@@ -335,6 +334,7 @@ def resubmit(
         _step(cur, scope, request_id, "resubmit", "returned", "submitted", answer)
 
 
+@checked
 def withdraw(scope: Scope, request_id: int, version: int) -> None:
     department = _require_requester(scope)
     row = get(scope, request_id)
@@ -343,6 +343,7 @@ def withdraw(scope: Scope, request_id: int, version: int) -> None:
     _change(scope, row, version, "withdraw", "withdrawn", "申请人撤回")
 
 
+@checked
 def request_renewal(scope: Scope, code: str, reason: str, expires_on: date) -> int:
     """Ask to renew one of the department's templates (expired or about to): a short review."""
     department = _require_requester(scope)
@@ -401,17 +402,18 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def get_any(request_id: int) -> dict[str, Any]:
+def _row(request_id: int) -> dict[str, Any]:
     rows = db.fetch_dicts("admission/get_request", id=request_id)
     if not rows:
         raise AdmissionError("申请不存在，或不属于您的部门")
     return _decode(rows[0])
 
 
+@checked
 def get(scope: Scope, request_id: int) -> dict[str, Any]:
     """One request the caller may see (own department, or any for the admin), with its log."""
     department = _visible_department(scope)
-    row = get_any(request_id)
+    row = _row(request_id)
     if department is not None and row["department"] != department:
         raise AdmissionError("申请不存在，或不属于您的部门")
     row["steps"] = db.fetch_dicts("admission/list_steps", request_id=request_id)
@@ -421,6 +423,7 @@ def get(scope: Scope, request_id: int) -> dict[str, Any]:
     return row
 
 
+@checked
 def list_requests(
     scope: Scope, states: Sequence[str] | None = None, limit: int = PAGE_SIZE, offset: int = 0
 ) -> list[dict[str, Any]]:
@@ -447,8 +450,13 @@ def request_shape(row: Mapping[str, Any]) -> FormShape | None:
     return FormShape.from_json(row["form"]) if row.get("form") else None
 
 
+@checked
 def assessment_of(scope: Scope, row: Mapping[str, Any]) -> Assessment:
-    """The assessment of a stored request, computed now against today's ledger and catalogue."""
+    """The assessment of a stored request, computed now against today's ledger and catalogue
+    (a department account only of its own department's requests)."""
+    department = _visible_department(scope)
+    if department is not None and row["department"] != department:
+        raise AdmissionError("申请不存在，或不属于您的部门")
     return assess(
         scope,
         row["entity"],
@@ -504,7 +512,6 @@ def _change(
 
 
 def _open_for_review(scope: Scope, request_id: int, kind: str | None = None) -> dict[str, Any]:
-    _require_reviewer(scope)
     row = get(scope, request_id)
     if row["state"] != "submitted":
         raise AdmissionError(f"第 {request_id} 号申请当前{row['state_name']}，不能审核")
@@ -515,12 +522,14 @@ def _open_for_review(scope: Scope, request_id: int, kind: str | None = None) -> 
     return row
 
 
+@checked
 def return_request(scope: Scope, request_id: int, version: int, questions: str) -> None:
     """Send a request back with questions for the department."""
     row = _open_for_review(scope, request_id)
     _change(scope, row, version, "return", "returned", _text(questions, "退回的问题", 2, 500))
 
 
+@checked
 def reject(scope: Scope, request_id: int, version: int, reason: str) -> None:
     row = _open_for_review(scope, request_id)
     _change(scope, row, version, "reject", "rejected", _text(reason, "不予通过的理由", 2, 500))
@@ -530,6 +539,7 @@ def template_code_for(row: Mapping[str, Any]) -> str:
     return f"{row['department']}_req{row['id']:04d}"
 
 
+@checked
 def new_template(scope: Scope, row: Mapping[str, Any], result: Assessment | None = None) -> dict:
     """The template an approval would create: the request's fields in its form's own layout."""
     shape = request_shape(row)
@@ -552,6 +562,7 @@ def new_template(scope: Scope, row: Mapping[str, Any], result: Assessment | None
     )
 
 
+@checked
 def approve_new(scope: Scope, request_id: int, version: int, note: str = "") -> str:
     """Approve as a new template: it enters the catalogue (versioned, with department, frequency
     and expiry) in the same transaction as the decision; returns its code."""
@@ -592,6 +603,7 @@ def _with_template(scope, row, version, data, action, state, note, default_note,
     return defn
 
 
+@checked
 def default_field_map(scope: Scope, row: Mapping[str, Any], code: str) -> dict[str, str | None]:
     """Requested header → the existing template's column header holding the same field."""
     t = reports.template(scope, code)
@@ -599,6 +611,7 @@ def default_field_map(scope: Scope, row: Mapping[str, Any], code: str) -> dict[s
     return {f.header: columns.get(f.field) for f in request_fields(row) if f.field != "seq"}
 
 
+@checked
 def approve_existing(
     scope: Scope,
     request_id: int,
@@ -641,6 +654,7 @@ def approve_existing(
     )
 
 
+@checked
 def renew(scope: Scope, request_id: int, version: int, note: str = "") -> int:
     """Approve a renewal: the template's next version runs to the requested expiry (≤ 3 years
     from today); returns that version."""
@@ -667,6 +681,7 @@ def renew(scope: Scope, request_id: int, version: int, note: str = "") -> int:
 # Expiry
 
 
+@checked
 def expiring(scope: Scope, within_days: int = REMIND_DAYS, today: date | None = None) -> list[dict]:
     """Templates past their expiry or expiring within `within_days`: the caller's department's
     (all for the admin), each with days left (negative: expired) and any open renewal."""

@@ -14,7 +14,8 @@ from pypinyin import lazy_pinyin
 
 from yibiaotong import catalog, db, mapping
 from yibiaotong.admission.assessment import AdmissionError
-from yibiaotong.scope import AccessDenied, Scope
+from yibiaotong.permissions import checked
+from yibiaotong.scope import Scope
 
 NEW_FIELD_TYPES = {
     "text": "文本",
@@ -30,11 +31,6 @@ SENSITIVITIES = {"public": "公开", "internal": "内部", "sensitive": "敏感�
 def reapply(cur) -> None:
     """Merge admin-added synonyms into field_def; run after catalog.load_catalog."""
     db.run(cur, "admission/apply_synonyms")
-
-
-def _require_admin(scope: Scope) -> None:
-    if scope.role != "district_admin":
-        raise AccessDenied("只有区数据局管理员可以修改字段标准")
 
 
 def synonym_text(header: str | Sequence[str]) -> str:
@@ -56,12 +52,12 @@ def _taken(fields: list[dict]) -> dict[str, str]:
     return out
 
 
+@checked
 def add_synonyms(
     cur, scope: Scope, code: str, headers: Sequence[str], pile_id: int | None
 ) -> list[str]:
     """Add headers as synonyms of field `code`; returns those added. A header that already
     names another field, or a look-alike offered for an identity field, is refused."""
-    _require_admin(scope)
     fields = [
         dict(zip(("code", "entity", "name", "synonyms", "status"), r, strict=True))
         for r in db.run(cur, "admission/field_names").fetchall()
@@ -109,6 +105,7 @@ def new_code(entity: str, name: str, taken: set[str]) -> str:
     return code
 
 
+@checked
 def add_field(
     cur,
     scope: Scope,
@@ -120,7 +117,6 @@ def add_field(
     sensitivity: str = "internal",
 ) -> str:
     """A new field of `entity` (kept in attrs) named `name`, the headers as its synonyms."""
-    _require_admin(scope)
     if entity not in catalog.ENTITY_NAMES:
         raise AdmissionError("请选择字段所属的对象")
     name = str(name or "").strip()

@@ -10,7 +10,7 @@ from datetime import date
 from yibiaotong import audit, catalog, db, ledger
 from yibiaotong.importing import batches, commit, stage
 from yibiaotong.importing.batches import ImportError_
-from yibiaotong.permissions import checked
+from yibiaotong.permissions import LEDGER, checked, granting
 from yibiaotong.scope import AccessDenied, Scope
 
 KINDS = {
@@ -23,16 +23,21 @@ KINDS = {
 _NOT_FOUND = "审核事项不存在，或不在您的辖区内。"
 
 
+def _owner(scope: Scope) -> str | None:
+    """A street's data clerk works the queues of the batches they loaded; the district admin all
+    of the subtree."""
+    return None if scope.role == "district_admin" else scope.username
+
+
 @checked
 def conflicts(
     scope: Scope, state: str = "open", limit: int = 50, offset: int = 0
 ) -> tuple[list[dict], int]:
     """One page of the review queue inside the caller's subtree, values shown per clearance."""
     batches.may_import(scope)
-    rows = db.fetch_dicts(
-        "importing/list_conflicts", org_code=scope.org_code, state=state, limit=limit, offset=offset
-    )
-    total = db.fetch_value("importing/count_conflicts", org_code=scope.org_code, state=state)
+    mine = {"org_code": scope.org_code, "owner": _owner(scope), "state": state}
+    rows = db.fetch_dicts("importing/list_conflicts", **mine, limit=limit, offset=offset)
+    total = db.fetch_value("importing/count_conflicts", **mine)
     unmasked = 0
     for row in rows:
         defs = {f["code"]: f for f in catalog.field_defs(row["entity"])}
@@ -55,11 +60,19 @@ def conflicts(
 @checked
 def decide(scope: Scope, conflict_id: str, take_incoming: bool) -> None:
     """Apply the incoming value (through ledger.write_changes, logged with its source) or keep
-    the ledger's; either way the decision is recorded with who and when."""
+    the ledger's; either way the decision is recorded with who and when. The record is read and
+    written here for the caller (a street's data clerk may not open ledger records themselves)
+    and never returned."""
     batches.may_import(scope)
     review_batch = f"review-{uuid.uuid4().hex[:12]}"
-    with db.transaction() as cur:
-        rel = db.run(cur, "importing/get_conflict", id=str(conflict_id), org_code=scope.org_code)
+    with db.transaction() as cur, granting(scope.role, LEDGER):
+        rel = db.run(
+            cur,
+            "importing/get_conflict",
+            id=str(conflict_id),
+            org_code=scope.org_code,
+            owner=_owner(scope),
+        )
         row = rel.fetchone()
         if row is None:
             raise AccessDenied(_NOT_FOUND)
@@ -102,14 +115,13 @@ def decide(scope: Scope, conflict_id: str, take_incoming: bool) -> None:
 
 @checked
 def unplaced(scope: Scope, limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
-    """The 待落地 queue of batches loaded inside the caller's subtree."""
+    """The 待落地 queue of batches loaded inside the caller's subtree (a clerk's own batches)."""
     batches.may_import(scope)
-    rows = db.fetch_dicts(
-        "importing/list_unplaced", org_code=scope.org_code, limit=limit, offset=offset
-    )
+    mine = {"org_code": scope.org_code, "owner": _owner(scope)}
+    rows = db.fetch_dicts("importing/list_unplaced", **mine, limit=limit, offset=offset)
     for row in rows:
         row["candidates"] = [g for g in (row["candidates"] or []) if scope.covers(g)]
-    total = db.fetch_value("importing/count_unplaced", org_code=scope.org_code)
+    total = db.fetch_value("importing/count_unplaced", **mine)
     return rows, total
 
 
@@ -123,6 +135,8 @@ def place(scope: Scope, batch_id: str, row_no: int, grid_code: str) -> int:
     scope.require_covers(unit["code"])
     with db.transaction() as cur:
         batch = batches.get(scope, batch_id, cur)
+        if _owner(scope) not in (None, batch["created_by"]):
+            raise AccessDenied(_NOT_FOUND)
         if batch["state"] != "committed":
             raise ImportError_("该批次已撤销或尚未写入。")
         table, key_column = stage.LEDGER_KEYS[batch["entity"]]
