@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
+import streamlit as st
 
 FONT_FAMILY = (
     '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'
@@ -601,3 +602,15 @@ def page_css(p: Palette, screen: bool) -> str:
 [data-testid="stElementContainer"]:has(iframe[data-testid="stCustomComponentV1"]) {{
     position: absolute; width: 0; height: 0; overflow: hidden;}}
 </style>"""
+
+
+# Chart arguments that make a click on a mark select it and rerun the page.
+CLICK_TO_DRILL = {"on_select": "rerun", "selection_mode": "points"}
+
+
+def follow_click(event, go_to: Callable[[str], None]) -> None:
+    """Drill down to the unit a clicked mark carries in its customdata, if a mark was clicked."""
+    points = event.selection.points
+    if points and points[0].get("customdata"):
+        go_to(points[0]["customdata"])
+        st.rerun()

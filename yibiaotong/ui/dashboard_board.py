@@ -188,18 +188,8 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
             draw(where, comparison, height)
             return
         # A click on a unit's column drills down to it.
-        event = draw(
-            where,
-            comparison,
-            height,
-            key=f"dash_units_{org}",
-            on_select="rerun",
-            selection_mode="points",
-        )
-        points = event.selection.points
-        if points and points[0].get("customdata"):
-            go_to(points[0]["customdata"])
-            st.rerun()
+        event = draw(where, comparison, height, key=f"dash_units_{org}", **charts.CLICK_TO_DRILL)
+        charts.follow_click(event, go_to)
 
     def usage(where, height):
         days = dashboard.RECENT_DAYS

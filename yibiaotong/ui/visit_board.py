@@ -61,12 +61,8 @@ def panel(scope: Scope, org: str, p: charts.Palette, go_to: Callable[[str], None
                 theme=None,
                 config=CHART_CONFIG,
                 key=f"dash_visits_{org}",
-                on_select="rerun",
-                selection_mode="points",
+                **charts.CLICK_TO_DRILL,
             )
-            points = event.selection.points
-            if points and points[0].get("customdata"):
-                go_to(points[0]["customdata"])
-                st.rerun()
+            charts.follow_click(event, go_to)
 
     return show
