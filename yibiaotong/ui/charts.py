@@ -146,7 +146,7 @@ def _option(p: Palette, title: str, top: int | None = None, **parts) -> Option:
             "textStyle": {"fontFamily": FONT_FAMILY, "fontSize": p.font_size - 1, "color": p.text},
         },
         "grid": {
-            "left": 8,
+            "left": 14,  # room for a CJK label a little wider than ECharts measured it
             "right": 16,
             "top": top if top is not None else p.title_size + 30,
             "bottom": 8,
@@ -182,7 +182,13 @@ def _category_axis(labels: Sequence[str], size: int, p: Palette, **extra) -> dic
     return {
         "type": "category",
         "data": list(labels),
-        "axisLabel": {"interval": 0, "fontSize": size, "color": p.text},
+        # lineHeight keeps the two lines of a long unit name apart.
+        "axisLabel": {
+            "interval": 0,
+            "fontSize": size,
+            "color": p.text,
+            "lineHeight": int(size * 1.5),
+        },
         "axisTick": {"show": False},
         "axisLine": {"lineStyle": {"color": p.grid}},
         **extra,
@@ -242,16 +248,23 @@ def empty(p: Palette, title: str, message: str, height: int) -> Option:
     return option
 
 
+def _text_width(text: str, size: int) -> int:
+    """Roughly how wide `text` is drawn: a CJK character is one em, anything else about half."""
+    return int(sum(size if ord(c) > 0x2E80 else size * 0.6 for c in text))
+
+
 def pyramid(frame: pd.DataFrame, p: Palette, height: int = 420) -> Option:
     """Population pyramid: men to the left, women to the right, 5-year bands bottom-up. Two
     grids side by side (the men's axis runs leftwards), so both axes read as plain counts."""
     ages = list(frame["age"])
     peak = max([1, *(number(v) for v in frame["male"]), *(number(v) for v in frame["female"])])
-    size = p.font_size - 3
+    top, bottom = p.title_size + 24, 24
+    # Every band named: the font follows the row height (CJK text boxes are ~1.45 em tall).
+    row = (height - top - bottom) / max(1, len(ages))
+    size = max(9, min(p.font_size - 3, int(row / 1.35)))
     # The age labels sit left of the men's half; the women's half keeps the same margin on its
     # right so both halves have one scale.
-    side = max(len(a) for a in ages) * size + 14 if ages else 16
-    top = p.title_size + 30
+    side = max([_text_width(a, size) for a in ages] + [0]) + 12
 
     def half(sex: str, name: str, colour: str, index: int) -> dict:
         return {
@@ -262,7 +275,7 @@ def pyramid(frame: pd.DataFrame, p: Palette, height: int = 420) -> Option:
             "barCategoryGap": "8%",
             "itemStyle": {"color": colour},
             "data": [
-                {"value": number(v), **{"tooltip": _tip(f"{age} {name} {count_label(v)} 人")}}
+                {"value": number(v), "tooltip": _tip(f"{age} {name} {count_label(v)} 人")}
                 for age, v in zip(ages, frame[sex], strict=True)
             ],
         }
@@ -272,17 +285,17 @@ def pyramid(frame: pd.DataFrame, p: Palette, height: int = 420) -> Option:
         "min": 0,
         "max": round(peak * 1.08),
         "splitNumber": 3,
-        "axisLabel": {"color": p.muted, "fontSize": size, "showMaxLabel": False},
+        "axisLabel": {"color": p.muted, "fontSize": p.font_size - 3, "showMaxLabel": False},
         "splitLine": {"lineStyle": {"color": p.grid}},
     }
-    age_axis = _category_axis(ages, size, p, axisLabel={"interval": 0, "fontSize": size})
+    age_axis = _category_axis(ages, size, p)
     age_axis["axisLabel"]["color"] = p.muted
     return _option(
         p,
         "人口金字塔",
         grid=[
-            {"left": side, "right": "50%", "top": top, "bottom": 28},
-            {"left": "50%", "right": side, "top": top, "bottom": 28},
+            {"left": side, "right": "50%", "top": top, "bottom": bottom},
+            {"left": "50%", "right": side, "top": top, "bottom": bottom},
         ],
         legend={
             "right": 12,
@@ -290,7 +303,16 @@ def pyramid(frame: pd.DataFrame, p: Palette, height: int = 420) -> Option:
             "itemWidth": 14,
             "textStyle": {"fontSize": p.font_size - 2, "color": p.muted},
         },
-        xAxis=[{**value_axis, "gridIndex": 0, "inverse": True}, {**value_axis, "gridIndex": 1}],
+        xAxis=[
+            # One "0" at the middle: the men's axis leaves its own out.
+            {
+                **value_axis,
+                "gridIndex": 0,
+                "inverse": True,
+                "axisLabel": {**value_axis["axisLabel"], "showMinLabel": False},
+            },
+            {**value_axis, "gridIndex": 1},
+        ],
         yAxis=[
             {**age_axis, "gridIndex": 0},
             {**age_axis, "gridIndex": 1, "axisLabel": {"show": False}},
@@ -421,7 +443,9 @@ def units_comparison(frame: pd.DataFrame, p: Palette, unit_name: str, height: in
             heights, [count_label(v) for v in data["residents"]], p, p.font_size - 3, position="top"
         )
     )
-    return _option(
+    size = p.font_size - 1
+    shorts = [short_unit_name(n) for n in names]
+    base = _option(
         p,
         f"各{unit_name}实有人口",
         legend={
@@ -431,10 +455,19 @@ def units_comparison(frame: pd.DataFrame, p: Palette, unit_name: str, height: in
             "data": ["户籍人口", "流动人口", "境外人员"],
             "textStyle": {"fontSize": p.font_size - 2, "color": p.muted},
         },
-        xAxis=_category_axis([short_unit_name(n) for n in names], p.font_size - 1, p),
+        xAxis=_category_axis(shorts, size, p),
         yAxis=_hidden_value_axis(peak * 1.15),
         series=series,
     )
+    # Too narrow for the names side by side (a phone): each name stands upright, one
+    # character a line, so every unit stays named without labels running into each other.
+    widest = max([_text_width(line, size) for s in shorts for line in s.split("\n")] + [0])
+    upright = ["\n".join(s.replace("\n", "")) for s in shorts]
+    narrow = {"xAxis": {"data": upright}}
+    return {
+        "baseOption": base,
+        "media": [{"query": {"maxWidth": len(names) * (widest + 2) + 30}, "option": narrow}],
+    }
 
 
 def donut(
@@ -460,39 +493,49 @@ def donut(
         }
         for i, (label, value) in enumerate(zip(labels, values, strict=True))
     ]
+    # The legend takes the width its names need on the right; the ring fills what is left.
+    size = p.font_size - 1
+    legend_width = max([_text_width(s["name"], size) for s in slices] + [0]) + 14 + 5 + 12
+    box = {"left": 8, "right": legend_width + 8, "top": p.title_size + 20, "bottom": 8}
+    ring = {
+        "type": "pie",
+        **box,
+        "radius": ["55%", "90%"],
+        "label": {"show": False},
+        "itemStyle": {"borderColor": p.panel, "borderWidth": 2},
+        "data": slices,
+    }
+    # The total sits in the ring's hole: the label of a blank disc in the same box.
+    hole = {
+        "type": "pie",
+        **box,
+        "radius": [0, "50%"],
+        "silent": True,
+        "tooltip": {"show": False},
+        "itemStyle": {"color": "transparent"},
+        "label": {
+            "show": True,
+            "position": "center",
+            "formatter": _label(centre),
+            "fontSize": p.title_size,
+            "color": p.text,
+        },
+        "data": [{"value": 1, "name": "total"}],
+    }
     option = _option(
         p,
         title,
         legend={
             "orient": "vertical",
-            "left": "62%",
+            "right": 8,
             "top": "middle",
             "itemWidth": 14,
-            "textStyle": {"fontSize": p.font_size - 1, "color": p.text},
+            "data": [s["name"] for s in slices],
+            "textStyle": {"fontSize": size, "color": p.text},
         },
-        series=[
-            {
-                "type": "pie",
-                "radius": ["45%", "75%"],
-                "center": ["32%", "56%"],
-                "label": {"show": False},
-                "itemStyle": {"borderColor": p.panel, "borderWidth": 2},
-                "data": slices,
-            }
-        ],
+        series=[ring, hole] if centre else [ring],
     )
     del option["grid"]
-    if centre:
-        option["title"].append(
-            {
-                "text": centre,
-                "left": "32%",
-                "top": "56%",
-                "textAlign": "center",
-                "textVerticalAlign": "middle",
-                "textStyle": {"fontSize": p.title_size, "color": p.text},
-            }
-        )
     return option
 
 
@@ -613,8 +656,9 @@ def show(
 
 def follow_click(event, option: Option, go_to: Callable[[str], None]) -> None:
     """Drill down to the unit a clicked mark carries as its id, if a mark was clicked."""
+    series = option.get("baseOption", option)["series"]
     for group in event.selection.selected:
-        data = option["series"][group["series_index"]]["data"]
+        data = series[group["series_index"]]["data"]
         for index in group["data_indices"]:
             if index < len(data) and data[index].get("id"):
                 go_to(data[index]["id"])

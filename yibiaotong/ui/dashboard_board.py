@@ -233,7 +233,7 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
         # The withheld-figures note takes a line; the bottom lists give it back so the wall fits.
         bottom = 250 - (28 if figs.withheld else 0)
         rows = [
-            (340, [(panel(population), 1), (drill, 1.35), (panel(groups), 1)]),
+            (334, [(panel(population), 1), (drill, 1.35), (panel(groups), 1)]),
             (
                 282,
                 [
