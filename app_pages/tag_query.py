@@ -7,6 +7,7 @@ import streamlit as st
 
 from yibiaotong import tag_query, tags
 from yibiaotong.scope import AccessDenied
+from yibiaotong.ui import charts
 from yibiaotong.ui import tag_picker as ui
 from yibiaotong.ui.markdown import literal
 from yibiaotong.ui.pages import ALL_ROLES
@@ -109,7 +110,7 @@ def show_results(spec: dict, n: int) -> None:
             key="tq_level",
         )
         counts = ui.breakdown(scope, spec, level or levels[0])
-        st.plotly_chart(ui.breakdown_chart(counts, unit), config={"displayModeBar": False})
+        charts.show(st, *ui.breakdown_chart(counts, unit))
     else:
         st.caption("当前范围已是网格，无下级分布。")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from browser_helpers import (
@@ -17,21 +18,30 @@ from browser_helpers import (
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
+from yibiaotong.catalog import read_catalog
+from yibiaotong.ui.charts import short_unit_name
+
 pytestmark = pytest.mark.e2e
 PASSWORD = "Demo@2026"
 WALL = {"width": 1920, "height": 1080}
 
-# Text boxes of every plotly chart on the page that overlap another text box of the same chart.
+CHART = "[data-testid='stEChartsChart']"
+# Text boxes of every chart on the page (ECharts draws SVG text) that overlap another text box
+# of the same chart, or stick out of the chart (cut off).
 OVERLAPS_JS = """() => {
-  const selectors = ['.gtitle', '.legendtext', '.xtick text', '.ytick text', '.bartext',
-                     '.textpoint text', '.annotation-text', '.slicetext'];
   const found = [];
-  for (const chart of document.querySelectorAll('.js-plotly-plot')) {
+  for (const chart of document.querySelectorAll("[data-testid='stEChartsChart']")) {
+    const svg = chart.querySelector('svg');
+    if (!svg) { found.push('a chart without its SVG'); continue; }
+    const frame = svg.getBoundingClientRect();
     const boxes = [];
-    for (const el of chart.querySelectorAll(selectors.join(','))) {
-      if (el.querySelector(selectors.join(','))) continue;  // a group around a matched text
+    for (const el of svg.querySelectorAll('text')) {
       const r = el.getBoundingClientRect();
       if (r.width > 0 && r.height > 0 && el.textContent.trim()) boxes.push([el.textContent, r]);
+    }
+    for (const [t, r] of boxes) {
+      if (r.left < frame.left - 1 || r.right > frame.right + 1 || r.top < frame.top - 1 ||
+          r.bottom > frame.bottom + 1) found.push(t + ' cut');
     }
     for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
       const [ta, a] = boxes[i], [tb, b] = boxes[j];
@@ -53,15 +63,14 @@ def open_dashboard(page, username: str, phone: bool = False) -> None:
     collapse = page.get_by_role("button", name="Collapse sidebar")
     if phone and collapse.is_visible():
         collapse.click()
-    page.locator(".js-plotly-plot").first.wait_for()
+    page.locator(f"{CHART} svg text").first.wait_for()
 
 
 def wall_mode(page) -> None:
     page.get_by_text("大屏模式").click()
     wait_for_app(page)
     expect(page.locator(".yb-screen-title")).to_be_visible()
-    page.locator(".js-plotly-plot").first.wait_for()
-    page.wait_for_timeout(500)  # plotly lays out labels after the first paint
+    page.locator(f"{CHART} svg text").first.wait_for()
 
 
 def content_height(page) -> int:
@@ -98,21 +107,25 @@ def test_district_wall_drills_down_by_click(server, context_factory):
     open_dashboard(page, "admin")
     wall_mode(page)
     expect(page.locator(".yb-screen-title")).to_contain_text("上城区 · 数据大屏")
-    comparison = page.locator(".js-plotly-plot").nth(1)
+    comparison = page.locator(CHART).nth(1)
     expect(comparison).to_contain_text("各街道实有人口")
-    assert comparison.locator(".xtick").count() == 14  # every street named
+    # Every street named (the oracle: the catalogue's streets, as a chart shortens them).
+    streets = [
+        short_unit_name(u["name"]) for u in read_catalog().org_units if u["level"] == "street"
+    ]
+    labels = comparison.locator("svg text").filter(has_text=re.compile(f"^({'|'.join(streets)})$"))
+    assert sorted(labels.all_text_contents()) == sorted(streets)
     assert content_height(page) <= WALL["height"]
     assert page.evaluate(OVERLAPS_JS) == []
     shot(page, "dashboard-screen-1920-district")
 
-    # The tallest column (the first street) drills down; plotly's drag layer takes the click.
-    box = comparison.locator(".barlayer .point").first.bounding_box()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    # The tallest column (the first street, leftmost) drills down: a click just above its label.
+    first = min((labels.nth(i).bounding_box() for i in range(labels.count())), key=lambda b: b["x"])
+    page.mouse.click(first["x"] + first["width"] / 2, first["y"] - 12)
     wait_for_app(page)
     expect(page.locator(".yb-screen-title")).to_contain_text("街道 · 数据大屏")
     assert "org=330102" in page.url and "mode=screen" in page.url
-    expect(page.locator(".js-plotly-plot").nth(1)).to_contain_text("各社区实有人口")
-    page.wait_for_timeout(500)
+    expect(page.locator(CHART).nth(1)).to_contain_text("各社区实有人口")
     assert page.evaluate(OVERLAPS_JS) == []
     shot(page, "dashboard-screen-1920-drilled")
 

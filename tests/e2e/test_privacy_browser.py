@@ -194,5 +194,5 @@ def test_what_uncleared_users_see(planted, context_factory, viewport, suffix):
     leader.get_by_test_id("stDataFrame").first.scroll_into_view_if_needed()
     shot(leader, f"privacy-leader-tag-query-{suffix}")
     go_to(leader, "数据大屏")
-    leader.locator(".js-plotly-plot").first.wait_for()
+    leader.locator("[data-testid='stEChartsChart'] svg text").first.wait_for()
     shot(leader, f"privacy-leader-dashboard-{suffix}")

@@ -96,7 +96,7 @@ def test_second_and_multi_child_in_three_clicks_and_excel(tag_server, context_fa
     expect(page.get_by_test_id("stException")).to_have_count(0)
     page.get_by_role("heading", name="标签查询").scroll_into_view_if_needed()
     shot(page, "tag-query-second-child-desktop")
-    page.get_by_test_id("stPlotlyChart").first.scroll_into_view_if_needed()
+    page.get_by_test_id("stEChartsChart").first.scroll_into_view_if_needed()
     shot(page, "tag-query-breakdown-desktop")
 
     page.get_by_role("button", name="生成 Excel").click()

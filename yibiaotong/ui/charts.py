@@ -1,14 +1,19 @@
-"""Plotly figure builders with one palette (light console, dark-blue big screen) and Chinese labels."""
+"""ECharts option builders with one palette (light console, dark-blue big screen) and Chinese
+labels, and the one way the console draws them (`show`: SVG, no animation, own colours).
+
+Builders are pure functions returning option dicts. User text (unit, department names) goes
+only where ECharts draws plain text (axis labels, legend, titles); tooltips are HTML, so every
+tooltip is written here in full and escaped (`_tip`), never a template around user text."""
 
 from __future__ import annotations
 
+import html
 import re
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 FONT_FAMILY = (
@@ -99,126 +104,99 @@ def palette(dark: bool) -> Palette:
     return DARK if dark else LIGHT
 
 
-_figures: dict[tuple, go.Figure] = {}
-_figures_lock = threading.Lock()
-FIGURE_CACHE_ENTRIES = 256
-
-
-def cached(key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
-    """The figure built for `key`, which must name everything the figure shows (the data's
-    version, palette, size). Plotly spends far longer building a figure than Streamlit spends
-    sending one, and Streamlit only reads the figures it is given."""
-    with _figures_lock:
-        fig = _figures.get(key)
-    if fig is None:
-        fig = build()
-        with _figures_lock:
-            while len(_figures) >= FIGURE_CACHE_ENTRIES:
-                _figures.pop(next(iter(_figures)))
-            _figures[key] = fig
-    return fig
+Option = dict[str, Any]
 
 
 def _colour(p: Palette, role: str) -> str:
     return getattr(p, role, p.neutral)
 
 
-def _merge(base: dict, extra: dict) -> dict:
-    """`base` updated by `extra`, nested dicts merged key by key."""
-    out = dict(base)
-    for key, value in extra.items():
-        out[key] = (
-            _merge(out[key], value)
-            if isinstance(value, dict) and isinstance(out.get(key), dict)
-            else value
-        )
-    return out
+def _tip(text: str) -> dict:
+    """A tooltip showing `text` as text: ECharts reads a tooltip formatter as HTML and as a
+    template ({b}, {c}…), so both markup and braces are escaped."""
+    escaped = html.escape(str(text)).replace("{", "&#123;").replace("}", "&#125;")
+    return {"formatter": escaped}
 
 
-def _figure(
-    traces: list,
-    p: Palette,
-    title: str,
-    height: int,
-    xaxis: dict | None = None,
-    yaxis: dict | None = None,
-    **extra,
-) -> go.Figure:
-    """One figure from traces and a single layout dict: plotly validates a layout given whole
-    about ten times faster than the same settings applied by update_* calls."""
-    # Fixed axes: a tap on a wall screen or a phone must not zoom a chart by accident.
-    axis = {
-        "gridcolor": p.grid,
-        "zerolinecolor": p.grid,
-        "automargin": True,
-        "fixedrange": True,
-    }
-    layout = {
-        "title": {
-            "text": title,
-            "x": 0.01,
-            "xanchor": "left",
-            "y": 0.98,
-            "yanchor": "top",
-            "font": {"size": p.title_size, "color": p.text},
+def _label(text: str) -> str:
+    """A per-bar label formatter (drawn as SVG text, never HTML): braces would be template."""
+    return str(text).replace("{", "(").replace("}", ")")
+
+
+def _option(p: Palette, title: str, top: int | None = None, **parts) -> Option:
+    """The frame every chart shares: title top left, own colours, no animation (a wall screen
+    refreshes every minute; an entry animation each time only costs the browser)."""
+    return {
+        "animation": False,
+        "backgroundColor": p.panel,
+        "textStyle": {"fontFamily": FONT_FAMILY, "fontSize": p.font_size, "color": p.text},
+        "title": [
+            {
+                "text": title,
+                "left": 8,
+                "top": 6,
+                "textStyle": {"fontSize": p.title_size, "color": p.text, "fontWeight": 600},
+            }
+        ],
+        "tooltip": {
+            "trigger": "item",
+            "confine": True,
+            "backgroundColor": p.panel,
+            "borderColor": p.grid,
+            "textStyle": {"fontFamily": FONT_FAMILY, "fontSize": p.font_size - 1, "color": p.text},
         },
-        "height": height,
-        "margin": {"l": 8, "r": 16, "t": p.title_size + 30, "b": 8},
-        "paper_bgcolor": p.panel,
-        "plot_bgcolor": p.panel,
-        "font": {"family": FONT_FAMILY, "size": p.font_size, "color": p.text},
-        "hoverlabel": {"font": {"family": FONT_FAMILY, "size": p.font_size}},
-        "legend": {
-            "orientation": "h",
-            "x": 1,
-            "xanchor": "right",
-            "y": 1,
-            "yanchor": "bottom",
-            "traceorder": "normal",
-            "font": {"size": p.font_size - 2, "color": p.muted},
-            "bgcolor": "rgba(0,0,0,0)",
+        "grid": {
+            "left": 14,  # room for a CJK label a little wider than ECharts measured it
+            "right": 16,
+            "top": top if top is not None else p.title_size + 30,
+            "bottom": 8,
+            "containLabel": True,
         },
-        "separators": ".,",
-        "xaxis": _merge(
-            {**axis, "tickfont": {"color": p.muted}, "separatethousands": True}, xaxis or {}
-        ),
-        "yaxis": _merge(
-            {**axis, "tickfont": {"color": p.text, "size": p.font_size - 1}}, yaxis or {}
-        ),
+        **parts,
     }
-    return go.Figure(data=traces, layout=_merge(layout, extra))
+
+
+def _note(text: str, p: Palette) -> dict:
+    """A small red note at the top right, where a legend would go (a title of its own)."""
+    return {
+        "text": text,
+        "right": 12,
+        "top": 10,
+        "textStyle": {"fontSize": p.font_size - 3, "color": p.bad, "fontWeight": "normal"},
+    }
 
 
 def _label_size(p: Palette, rows: int, height: int) -> int:
-    """A font for one label per bar that fits its row: plotly drops labels it finds crowded."""
+    """A font for one label per bar that fits its row, so no category label is crowded."""
     plot_height = height - (p.title_size + 30) - 8
     return max(11, min(p.font_size - 1, int(plot_height / max(1, rows) * 0.6)))
 
 
-def _every_label(labels: Sequence[str], size: int, p: Palette) -> dict:
-    """Axis settings that name every category, even where plotly would skip some."""
-    labels = list(labels)
+def _gap(bars: int) -> str:
+    """Gap between bars: a handful of bars stay slim instead of filling the panel."""
+    return "25%" if bars > 6 else "45%" if bars > 3 else "60%"
+
+
+def _category_axis(labels: Sequence[str], size: int, p: Palette, **extra) -> dict:
+    """A category axis that names every category (interval 0), even where ECharts would skip."""
     return {
-        "tickmode": "array",
-        "tickvals": labels,
-        "ticktext": labels,
-        "tickfont": {"size": size, "color": p.text},
+        "type": "category",
+        "data": list(labels),
+        # lineHeight keeps the two lines of a long unit name apart.
+        "axisLabel": {
+            "interval": 0,
+            "fontSize": size,
+            "color": p.text,
+            "lineHeight": int(size * 1.5),
+        },
+        "axisTick": {"show": False},
+        "axisLine": {"lineStyle": {"color": p.grid}},
+        **extra,
     }
 
 
-def _gap(bars: int) -> float:
-    """Gap between bars: a handful of bars stay slim instead of filling the panel."""
-    return 0.25 if bars > 6 else 0.45 if bars > 3 else 0.6
-
-
-def _nice(peak: float) -> float:
-    """A round axis step near half of `peak` (1, 2, 2.5 or 5 times a power of ten)."""
-    raw = max(peak / 2, 1)
-    power = 10 ** (len(str(int(raw))) - 1)
-    for factor in (1, 2, 2.5, 5, 10):
-        if factor * power >= raw:
-            return factor * power
-    return 10 * power
+def _hidden_value_axis(top: float) -> dict:
+    return {"type": "value", "min": 0, "max": top, "show": False}
 
 
 def _short(value: float) -> str:
@@ -232,7 +210,7 @@ def _short(value: float) -> str:
 
 def number(value: float | str) -> float:
     """A count as a bar length: a withheld count ("<5", "—") draws nothing."""
-    return 0 if isinstance(value, str) else value
+    return 0 if isinstance(value, str) else float(value)
 
 
 def count_label(value: float | str, unit: str = "") -> str:
@@ -240,70 +218,107 @@ def count_label(value: float | str, unit: str = "") -> str:
     return value if isinstance(value, str) else _short(value) + unit
 
 
-def _note(text: str, p: Palette) -> dict:
-    """A small red note at the top right of the plot, where a legend would go."""
+def _totals(values: Sequence[float], texts: Sequence[str], p: Palette, size: int, **where) -> dict:
+    """Invisible points at the end of stacked bars that carry each stack's total as a label."""
     return {
-        "x": 1,
-        "y": 1,
-        "xref": "paper",
-        "yref": "paper",
-        "xanchor": "right",
-        "yanchor": "bottom",
-        "text": text,
-        "showarrow": False,
-        "font": {"color": p.bad, "size": p.font_size - 3},
+        "type": "scatter",
+        "symbolSize": 0,
+        "silent": True,
+        "tooltip": {"show": False},
+        "label": {"show": True, "color": p.text, "fontSize": size, **where},
+        "data": [
+            {"value": v, "label": {"formatter": _label(t)}}
+            for v, t in zip(values, texts, strict=True)
+        ],
     }
 
 
-def empty(p: Palette, title: str, message: str, height: int) -> go.Figure:
+def empty(p: Palette, title: str, message: str, height: int) -> Option:
     """A panel that says why there is nothing to draw (no data yet, or 暂无)."""
-    note = {
-        "text": message,
-        "x": 0.5,
-        "y": 0.5,
-        "xref": "paper",
-        "yref": "paper",
-        "showarrow": False,
-        "font": {"size": p.title_size + 4, "color": p.muted},
-    }
-    hidden = {"visible": False}
-    return _figure([], p, title, height, hidden, hidden, annotations=[note])
+    option = _option(p, title)
+    del option["grid"]
+    option["title"].append(
+        {
+            "text": message,
+            "left": "center",
+            "top": "middle",
+            "textStyle": {"fontSize": p.title_size + 4, "color": p.muted, "fontWeight": "normal"},
+        }
+    )
+    return option
 
 
-def pyramid(frame: pd.DataFrame, p: Palette, height: int = 420) -> go.Figure:
-    """Population pyramid: men to the left, women to the right, 5-year bands bottom-up."""
-    male = [number(v) for v in frame["male"]]
-    female = [number(v) for v in frame["female"]]
-    peak = max(1, *male, *female)
-    traces = [
-        go.Bar(
-            y=list(frame["age"]),
-            x=[-v for v in male],
-            orientation="h",
-            name="男",
-            marker={"color": p.male},
-            customdata=[count_label(v) for v in frame["male"]],
-            hovertemplate="%{y} 男 %{customdata} 人<extra></extra>",
-        ),
-        go.Bar(
-            y=list(frame["age"]),
-            x=female,
-            orientation="h",
-            name="女",
-            marker={"color": p.female},
-            customdata=[count_label(v) for v in frame["female"]],
-            hovertemplate="%{y} 女 %{customdata} 人<extra></extra>",
-        ),
-    ]
-    step = _nice(peak)
-    ticks = [i * step for i in range(-int(peak // step), int(peak // step) + 1)]
-    xaxis = {
-        "tickvals": ticks,
-        "ticktext": [_short(abs(t)) for t in ticks],
-        "range": [-peak * 1.08, peak * 1.08],
+def _text_width(text: str, size: int) -> int:
+    """Roughly how wide `text` is drawn: a CJK character is one em, anything else about half."""
+    return int(sum(size if ord(c) > 0x2E80 else size * 0.6 for c in text))
+
+
+def pyramid(frame: pd.DataFrame, p: Palette, height: int = 420) -> Option:
+    """Population pyramid: men to the left, women to the right, 5-year bands bottom-up. Two
+    grids side by side (the men's axis runs leftwards), so both axes read as plain counts."""
+    ages = list(frame["age"])
+    peak = max([1, *(number(v) for v in frame["male"]), *(number(v) for v in frame["female"])])
+    top, bottom = p.title_size + 24, 24
+    # Every band named: the font follows the row height (CJK text boxes are ~1.45 em tall).
+    row = (height - top - bottom) / max(1, len(ages))
+    size = max(9, min(p.font_size - 3, int(row / 1.35)))
+    # The age labels sit left of the men's half; the women's half keeps the same margin on its
+    # right so both halves have one scale.
+    side = max([_text_width(a, size) for a in ages] + [0]) + 12
+
+    def half(sex: str, name: str, colour: str, index: int) -> dict:
+        return {
+            "type": "bar",
+            "name": name,
+            "xAxisIndex": index,
+            "yAxisIndex": index,
+            "barCategoryGap": "8%",
+            "itemStyle": {"color": colour},
+            "data": [
+                {"value": number(v), "tooltip": _tip(f"{age} {name} {count_label(v)} 人")}
+                for age, v in zip(ages, frame[sex], strict=True)
+            ],
+        }
+
+    value_axis = {
+        "type": "value",
+        "min": 0,
+        "max": round(peak * 1.08),
+        "splitNumber": 3,
+        "axisLabel": {"color": p.muted, "fontSize": p.font_size - 3, "showMaxLabel": False},
+        "splitLine": {"lineStyle": {"color": p.grid}},
     }
-    yaxis = {"tickfont": {"size": p.font_size - 3, "color": p.muted}}
-    return _figure(traces, p, "人口金字塔", height, xaxis, yaxis, barmode="relative", bargap=0.08)
+    age_axis = _category_axis(ages, size, p)
+    age_axis["axisLabel"]["color"] = p.muted
+    return _option(
+        p,
+        "人口金字塔",
+        grid=[
+            {"left": side, "right": "50%", "top": top, "bottom": bottom},
+            {"left": "50%", "right": side, "top": top, "bottom": bottom},
+        ],
+        legend={
+            "right": 12,
+            "top": 8,
+            "itemWidth": 14,
+            "textStyle": {"fontSize": p.font_size - 2, "color": p.muted},
+        },
+        xAxis=[
+            # One "0" at the middle: the men's axis leaves its own out.
+            {
+                **value_axis,
+                "gridIndex": 0,
+                "inverse": True,
+                "axisLabel": {**value_axis["axisLabel"], "showMinLabel": False},
+            },
+            {**value_axis, "gridIndex": 1},
+        ],
+        yAxis=[
+            {**age_axis, "gridIndex": 0},
+            {**age_axis, "gridIndex": 1, "axisLabel": {"show": False}},
+        ],
+        series=[half("male", "男", p.male, 0), half("female", "女", p.female, 1)],
+    )
 
 
 def hbar(
@@ -315,63 +330,66 @@ def hbar(
     colours: Sequence[str] | None = None,
     text: Sequence[str] | None = None,
     unit: str = "",
-    customdata: Sequence[str] | None = None,
+    ids: Sequence[str] | None = None,
     vline: float | None = None,
     vline_label: str = "",
     value_max: float | None = None,
-) -> go.Figure:
+) -> Option:
     """Horizontal bars, first label on top, the value written at the bar's end (a withheld
-    count draws no bar, only its mark)."""
-    labels = list(labels)
+    count draws no bar, only its mark). `ids` name what a click on a bar drills down to."""
+    labels = [str(label) for label in labels]
     text = list(text) if text is not None else [count_label(v, unit) for v in values]
-    values = [number(v) for v in values]
+    lengths = [number(v) for v in values]
+    colours = list(colours) if colours is not None else [p.primary] * len(labels)
     size = _label_size(p, len(labels), height)
-    bar = go.Bar(
-        y=labels,
-        x=values,
-        orientation="h",
-        marker={"color": list(colours) if colours is not None else p.primary},
-        text=text,
-        textposition="outside",
-        cliponaxis=False,
-        textfont={"color": p.text, "size": size},
-        customdata=list(customdata) if customdata is not None else None,
-        hovertemplate="%{y}：%{text}<extra></extra>",
-    )
-    peak = max([*values, 1e-9])
-    annotations, shapes = [], []
+    data = [
+        {
+            "value": length,
+            "itemStyle": {"color": colour},
+            "label": {"formatter": _label(shown)},
+            "tooltip": _tip(f"{label}：{shown}"),
+        }
+        for label, length, colour, shown in zip(labels, lengths, colours, text, strict=True)
+    ]
+    for item, code in zip(data, ids or [], strict=False):
+        item["id"] = code
+    bar = {
+        "type": "bar",
+        "barCategoryGap": _gap(len(labels)),
+        "label": {"show": True, "position": "right", "color": p.text, "fontSize": size},
+        "data": data,
+    }
+    titles = []
+    peak = max([*lengths, 1e-9])
     if vline is not None and vline > peak * 2:
         # A threshold far beyond every bar would squash them: name it top right instead.
-        annotations.append(_note(f"{vline_label} →", p))
+        titles.append(_note(f"{vline_label} →", p))
         vline = None
-    top = value_max if value_max is not None else max([peak, vline or 0])
     if vline is not None:
-        shapes.append(
-            {
-                "type": "line",
-                "x0": vline,
-                "x1": vline,
-                "y0": 0,
-                "y1": 1,
-                "yref": "paper",
-                "line": {"dash": "dash", "color": p.bad, "width": 2},
-            }
-        )
-        annotations.append({**_note(vline_label, p), "x": vline, "xref": "x", "xanchor": "center"})
-    xaxis = {"range": [0, top * 1.25], "showticklabels": False, "showgrid": False}
-    yaxis = {"autorange": "reversed", "showgrid": False, **_every_label(labels, size, p)}
-    return _figure(
-        [bar],
+        bar["markLine"] = {
+            "silent": True,
+            "symbol": "none",
+            "lineStyle": {"type": "dashed", "color": p.bad, "width": 2},
+            "label": {
+                "formatter": _label(vline_label),
+                "position": "insideEndTop",
+                "color": p.bad,
+                "fontSize": p.font_size - 3,
+            },
+            "data": [{"xAxis": vline}],
+        }
+    top = value_max if value_max is not None else max(peak, vline or 0)
+    option = _option(
         p,
         title,
-        height,
-        xaxis,
-        yaxis,
-        showlegend=False,
-        bargap=_gap(len(labels)),
-        annotations=annotations,
-        shapes=shapes,
+        xAxis=_hidden_value_axis(top * 1.25),
+        yAxis=_category_axis(labels, size, p, inverse=True),
+        series=[bar],
     )
+    option["title"] += titles
+    if not title:
+        option["grid"]["top"] = 8
+    return option
 
 
 def short_unit_name(name: str) -> str:
@@ -380,27 +398,33 @@ def short_unit_name(name: str) -> str:
     short = re.sub(r"(街道|社区)$", "", re.sub(r"^.+社区(?=第)", "", name)) or name
     if len(short) >= 5:
         middle = (len(short) + 1) // 2
-        short = f"{short[:middle]}<br>{short[middle:]}"
+        short = f"{short[:middle]}\n{short[middle:]}"
     return short
 
 
-def units_comparison(
-    frame: pd.DataFrame, p: Palette, unit_name: str, height: int = 420
-) -> go.Figure:
+def units_comparison(frame: pd.DataFrame, p: Palette, unit_name: str, height: int = 420) -> Option:
     """实有人口 of each child unit as columns stacked 户籍 / 流动 / 境外, largest first (14
-    streets read best side by side on a wide panel); a click on a column drills down."""
+    streets read best side by side on a wide panel); a click on a column drills down (each
+    column carries its unit's code as its id)."""
     data = frame.iloc[frame["residents"].map(number).argsort(kind="stable")[::-1]]
-    names = list(data["name"])
-    traces = [
-        go.Bar(
-            x=names,
-            y=[number(v) for v in data[column]],
-            name=name,
-            marker={"color": _colour(p, role)},
-            customdata=list(data["code"]),
-            hovertext=[count_label(v) for v in data[column]],
-            hovertemplate="%{x} " + name + " %{hovertext} 人<extra></extra>",
-        )
+    names, codes = list(data["name"]), list(data["code"])
+    series = [
+        {
+            "type": "bar",
+            "name": name,
+            "stack": "residents",
+            "barCategoryGap": "25%",
+            "selectedMode": "single",
+            "itemStyle": {"color": _colour(p, role)},
+            "data": [
+                {
+                    "value": number(v),
+                    "id": code,
+                    "tooltip": _tip(f"{unit} {name} {count_label(v)} 人"),
+                }
+                for unit, code, v in zip(names, codes, data[column], strict=True)
+            ],
+        }
         for column, name, role in zip(
             ("registered", "floating", "overseas"),
             ("户籍人口", "流动人口", "境外人员"),
@@ -408,39 +432,42 @@ def units_comparison(
             strict=True,
         )
     ]
-    peak = max(1, *(number(v) for v in data["residents"])) if len(data) else 1
-    traces.append(
-        go.Scatter(
-            x=names,
-            # A withheld total has no bar: its mark floats a little above the axis labels.
-            y=[peak * 0.04 if isinstance(v, str) else number(v) for v in data["residents"]],
-            mode="text",
-            text=[count_label(v) for v in data["residents"]],
-            textposition="top center",
-            textfont={"color": p.text, "size": p.font_size - 3},
-            showlegend=False,
-            hoverinfo="skip",
-            cliponaxis=False,
+    peak = max([1, *(number(v) for v in data["residents"])])
+    # A withheld total has no column: its mark floats a little above the axis labels.
+    heights = [
+        [i, peak * 0.04 if isinstance(v, str) else number(v)]
+        for i, v in enumerate(data["residents"])
+    ]
+    series.append(
+        _totals(
+            heights, [count_label(v) for v in data["residents"]], p, p.font_size - 3, position="top"
         )
     )
-    xaxis = {
-        "tickmode": "array",
-        "tickvals": names,
-        "ticktext": [short_unit_name(n) for n in names],
-        "tickfont": {"size": p.font_size - 1, "color": p.text},
-        "showgrid": False,
-    }
-    yaxis = {"range": [0, peak * 1.15], "showticklabels": False, "showgrid": False}
-    return _figure(
-        traces,
+    size = p.font_size - 1
+    shorts = [short_unit_name(n) for n in names]
+    base = _option(
         p,
         f"各{unit_name}实有人口",
-        height,
-        xaxis,
-        yaxis,
-        barmode="stack",
-        bargap=0.25,
+        legend={
+            "right": 12,
+            "top": 8,
+            "itemWidth": 14,
+            "data": ["户籍人口", "流动人口", "境外人员"],
+            "textStyle": {"fontSize": p.font_size - 2, "color": p.muted},
+        },
+        xAxis=_category_axis(shorts, size, p),
+        yAxis=_hidden_value_axis(peak * 1.15),
+        series=series,
     )
+    # Too narrow for the names side by side (a phone): each name stands upright, one
+    # character a line, so every unit stays named without labels running into each other.
+    widest = max([_text_width(line, size) for s in shorts for line in s.split("\n")] + [0])
+    upright = ["\n".join(s.replace("\n", "")) for s in shorts]
+    narrow = {"xAxis": {"data": upright}}
+    return {
+        "baseOption": base,
+        "media": [{"query": {"maxWidth": len(names) * (widest + 2) + 30}, "option": narrow}],
+    }
 
 
 def donut(
@@ -451,59 +478,65 @@ def donut(
     colour_roles: dict[str, str] | None = None,
     height: int = 300,
     centre: str = "",
-) -> go.Figure:
+) -> Option:
     """Share of a whole: the legend names each slice with its share (a thin ring has no room
     for labels of its own), the centre can hold the total."""
     roles = colour_roles or {}
-    labels, values = list(labels), list(values)
-    colours = [
-        _colour(p, roles[label]) if label in roles else p.series[i % len(p.series)]
-        for i, label in enumerate(labels)
-    ]
+    labels, values = [str(label) for label in labels], [number(v) for v in values]
     total = sum(values)
-    named = [
-        f"{label} {value / total:.0%}" if total else label
-        for label, value in zip(labels, values, strict=True)
+    slices = [
+        {
+            "name": f"{label} {value / total:.0%}" if total else label,
+            "value": value,
+            "itemStyle": {"color": _colour(p, roles[label]) if label in roles else p.series[i % 7]},
+            "tooltip": _tip(f"{label}：{value:,.0f}"),
+        }
+        for i, (label, value) in enumerate(zip(labels, values, strict=True))
     ]
-    pie = go.Pie(
-        labels=named,
-        values=values,
-        hole=0.6,
-        sort=False,
-        direction="clockwise",
-        marker={"colors": colours, "line": {"color": p.panel, "width": 2}},
-        textinfo="none",
-        hovertemplate="%{label}：%{value:,}<extra></extra>",
-    )
-    annotations = []
-    if centre:
-        annotations.append(
-            {
-                "text": centre,
-                "x": 0.5,
-                "y": 0.5,
-                "xref": "paper",
-                "yref": "paper",
-                "showarrow": False,
-                "font": {"size": p.title_size, "color": p.text},
-            }
-        )
-    return _figure(
-        [pie],
+    # The legend takes the width its names need on the right; the ring fills what is left.
+    size = p.font_size - 1
+    legend_width = max([_text_width(s["name"], size) for s in slices] + [0]) + 14 + 5 + 12
+    box = {"left": 8, "right": legend_width + 8, "top": p.title_size + 20, "bottom": 8}
+    ring = {
+        "type": "pie",
+        **box,
+        "radius": ["55%", "90%"],
+        "label": {"show": False},
+        "itemStyle": {"borderColor": p.panel, "borderWidth": 2},
+        "data": slices,
+    }
+    # The total sits in the ring's hole: the label of a blank disc in the same box.
+    hole = {
+        "type": "pie",
+        **box,
+        "radius": [0, "50%"],
+        "silent": True,
+        "tooltip": {"show": False},
+        "itemStyle": {"color": "transparent"},
+        "label": {
+            "show": True,
+            "position": "center",
+            "formatter": _label(centre),
+            "fontSize": p.title_size,
+            "color": p.text,
+        },
+        "data": [{"value": 1, "name": "total"}],
+    }
+    option = _option(
         p,
         title,
-        height,
-        annotations=annotations,
-        margin={"l": 8, "r": 8},
         legend={
-            "orientation": "v",
-            "x": 1.0,
-            "xanchor": "left",
-            "y": 0.5,
-            "yanchor": "middle",
-            "font": {"size": p.font_size - 1, "color": p.text},
+            "orient": "vertical",
+            "right": 8,
+            "top": "middle",
+            "itemWidth": 14,
+            "data": [s["name"] for s in slices],
+            "textStyle": {"fontSize": size, "color": p.text},
         },
+        series=[ring, hole] if centre else [ring],
     )
+    del option["grid"]
+    return option
 
 
 def stacked_hbar(
@@ -513,40 +546,40 @@ def stacked_hbar(
     p: Palette,
     title: str,
     height: int = 300,
-) -> go.Figure:
+) -> Option:
     """Horizontal stacked bars: `series` is (column, legend name, palette role)."""
-    labels = list(frame[label_column])
+    labels = [str(label) for label in frame[label_column]]
     size = _label_size(p, len(labels), height)
-    traces = [
-        go.Bar(
-            y=labels,
-            x=list(frame[column]),
-            orientation="h",
-            name=name,
-            marker={"color": _colour(p, role)},
-            hovertemplate="%{y} " + name + " %{x:,}<extra></extra>",
-        )
+    bars = [
+        {
+            "type": "bar",
+            "name": name,
+            "stack": "total",
+            "barCategoryGap": _gap(len(labels)),
+            "itemStyle": {"color": _colour(p, role)},
+            "data": [
+                {"value": number(v), "tooltip": _tip(f"{label} {name} {count_label(v)}")}
+                for label, v in zip(labels, frame[column], strict=True)
+            ],
+        }
         for column, name, role in series
     ]
-    totals = list(frame[[c for c, _, _ in series]].sum(axis=1))
-    traces.append(
-        go.Scatter(
-            y=labels,
-            x=totals,
-            mode="text",
-            text=[_short(v) for v in totals],
-            textposition="middle right",
-            textfont={"color": p.text, "size": size},
-            showlegend=False,
-            hoverinfo="skip",
-            cliponaxis=False,
-        )
-    )
-    peak = max([1, *totals])
-    xaxis = {"range": [0, peak * 1.22], "showticklabels": False, "showgrid": False}
-    yaxis = {"autorange": "reversed", "showgrid": False, **_every_label(labels, size, p)}
-    return _figure(
-        traces, p, title, height, xaxis, yaxis, barmode="stack", bargap=_gap(len(labels))
+    totals = [float(t) for t in frame[[c for c, _, _ in series]].sum(axis=1)]
+    points = [[t, i] for i, t in enumerate(totals)]
+    bars.append(_totals(points, [_short(t) for t in totals], p, size, position="right"))
+    return _option(
+        p,
+        title,
+        legend={
+            "right": 12,
+            "top": 8,
+            "itemWidth": 14,
+            "data": [name for _, name, _ in series],
+            "textStyle": {"fontSize": p.font_size - 2, "color": p.muted},
+        },
+        xAxis=_hidden_value_axis(max([1, *totals]) * 1.22),
+        yAxis=_category_axis(labels, size, p, inverse=True),
+        series=bars,
     )
 
 
@@ -604,13 +637,29 @@ def page_css(p: Palette, screen: bool) -> str:
 </style>"""
 
 
-# Chart arguments that make a click on a mark select it and rerun the page.
-CLICK_TO_DRILL = {"on_select": "rerun", "selection_mode": "points"}
+def show(
+    where,
+    option: Option,
+    height: int,
+    key: str | None = None,
+    go_to: Callable[[str], None] | None = None,
+) -> None:
+    """Draw `option` the one way the console draws charts: SVG (text stays text: crisp on a
+    wall, readable by screen readers and tests), its own colours. With `go_to`, a click on a
+    mark that carries an id (a unit's code) drills down to that unit."""
+    draw = {"height": height, "theme": None, "renderer": "svg", "key": key}
+    if go_to is None:
+        where.echarts_chart(option, **draw)
+        return
+    follow_click(where.echarts_chart(option, on_select="rerun", **draw), option, go_to)
 
 
-def follow_click(event, go_to: Callable[[str], None]) -> None:
-    """Drill down to the unit a clicked mark carries in its customdata, if a mark was clicked."""
-    points = event.selection.points
-    if points and points[0].get("customdata"):
-        go_to(points[0]["customdata"])
-        st.rerun()
+def follow_click(event, option: Option, go_to: Callable[[str], None]) -> None:
+    """Drill down to the unit a clicked mark carries as its id, if a mark was clicked."""
+    series = option.get("baseOption", option)["series"]
+    for group in event.selection.selected:
+        data = series[group["series_index"]]["data"]
+        for index in group["data_indices"]:
+            if index < len(data) and data[index].get("id"):
+                go_to(data[index]["id"])
+                st.rerun()

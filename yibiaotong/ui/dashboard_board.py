@@ -13,7 +13,6 @@ from yibiaotong.ui.markdown import literal
 
 REFRESH_SECONDS = {True: 60, False: 300}
 RANKED_BARS = {True: 6, False: 10}  # bars of a ranked chart (rental, grids, quality)
-CHART_CONFIG = {"displayModeBar": False}
 
 
 def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) -> None:
@@ -52,7 +51,7 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
     if figs.withheld:
         st.caption(figs.withheld)
 
-    # Chart builders: each returns the plotly figure of one panel at a given height.
+    # Chart builders: each returns the ECharts option of one panel at a given height.
     def population(height):
         return charts.pyramid(figs.pyramid, p, height)
 
@@ -171,25 +170,19 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
 
     def templates(height):
         rows = figs.usage["templates"]
-        height = max(height, 26 * len(rows) + 60)
         return charts.hbar(
             rows["department"], rows["templates"], p, "各部门在用报表模板", height, unit="个"
         )
 
-    def draw(where, builder, height, **selection):
-        # Built once per data version, palette and size; every refresh and session reuses it.
-        # What a viewer may see is part of the key: a cleared view's figure is never reused.
-        key = (figs.org_code, figs.computed_at, figs.withheld, p.name, builder.__name__, height)
-        fig = charts.cached(key, lambda: builder(height))
-        return where.plotly_chart(fig, theme=None, config=CHART_CONFIG, **selection)
+    def draw(where, builder, height, **drill):
+        charts.show(where, builder(height), height, **drill)
 
     def drill(where, height):
         if figs.child_level not in dashboard.DRILL_LEVELS:
             draw(where, comparison, height)
             return
         # A click on a unit's column drills down to it.
-        event = draw(where, comparison, height, key=f"dash_units_{org}", **charts.CLICK_TO_DRILL)
-        charts.follow_click(event, go_to)
+        draw(where, comparison, height, key=f"dash_units_{org}", go_to=go_to)
 
     def usage(where, height):
         days = dashboard.RECENT_DAYS
@@ -215,7 +208,7 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
                 leading = "、".join(f"{literal(d)} {n}" for d, n in by_department.head(4).values)
                 st.caption(f"在用模板：{leading} 等 {len(by_department)} 个部门")
             else:
-                draw(st, templates, 240)
+                draw(st, templates, max(240, 26 * len(by_department) + 60))
             if (admitted := figs.usage.get("admission")) and screen:  # one line on the wall
                 st.caption(
                     f"报表准入：申请 {admitted['received']} · 批准 {admitted['approved']} · "
@@ -240,7 +233,7 @@ def board(scope: Scope, org: str, screen: bool, go_to: Callable[[str], None]) ->
         # The withheld-figures note takes a line; the bottom lists give it back so the wall fits.
         bottom = 250 - (28 if figs.withheld else 0)
         rows = [
-            (340, [(panel(population), 1), (drill, 1.35), (panel(groups), 1)]),
+            (334, [(panel(population), 1), (drill, 1.35), (panel(groups), 1)]),
             (
                 282,
                 [

@@ -9,14 +9,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from yibiaotong import catalog, db, reports
 from yibiaotong import mapping as mapper
 from yibiaotong.excel import template_fill
 from yibiaotong.scope import AccessDenied, Scope
-from yibiaotong.ui import job_view
+from yibiaotong.ui import charts, job_view
 from yibiaotong.ui.markdown import literal
 
 log = logging.getLogger("yibiaotong")
@@ -263,19 +262,17 @@ def savings(scope: Scope) -> None:
     )
     frame = s["by_department"]
     if not frame.empty:
-        frame = frame.assign(节省小时=(frame["minutes_saved"] / 60).round(1))
-        chart = px.bar(
-            frame,
-            x="节省小时",
-            y="department_name",
-            orientation="h",
-            labels={"department_name": "部门"},
-            height=max(220, 32 * len(frame)),
+        hours = [m / 60 for m in frame["minutes_saved"]]
+        height = max(220, 32 * len(frame))
+        option = charts.hbar(
+            frame["department_name"],
+            hours,
+            charts.LIGHT,
+            "各部门节省人工",
+            height,
+            text=[f"{h:,.1f} 小时" for h in hours],
         )
-        chart.update_layout(
-            margin={"l": 0, "r": 0, "t": 10, "b": 0}, yaxis={"autorange": "reversed"}
-        )
-        st.plotly_chart(chart, config={"displayModeBar": False})
+        charts.show(st, option, height)
 
 
 def run_log(scope: Scope) -> None:

@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from yibiaotong import catalog, conditions, db, tag_query, tags
 from yibiaotong.scope import Scope
+from yibiaotong.ui import charts
 from yibiaotong.ui.markdown import literal
 
 MODES = ("all", "any", "none")
@@ -429,29 +429,19 @@ def apply_spec(spec: dict) -> None:
 # Results
 
 
-def breakdown_chart(frame: pd.DataFrame, unit: str):
-    """A small horizontal bar chart of a breakdown (works on a phone too)."""
-    height = 40 + 30 * len(frame)
-    fig = px.bar(
-        frame,
-        x="数量",
-        y="名称",
-        orientation="h",
-        text="数量",
-        color_discrete_sequence=["#1F5FBF"],
+def breakdown_chart(frame: pd.DataFrame, unit: str) -> tuple[charts.Option, int]:
+    """A small horizontal bar chart of a breakdown (works on a phone too) and its height."""
+    height = min(40 + 30 * len(frame), 640)
+    counts = list(frame["数量"])
+    option = charts.hbar(
+        frame["名称"],
+        counts,
+        charts.LIGHT,
+        "",
+        height,
+        text=[f"{c:,} {unit}" for c in counts],
     )
-    # Each bar carries its number, so the x axis (crowded on a phone) is left out.
-    fig.update_layout(
-        height=min(height, 640),
-        margin={"l": 8, "r": 48, "t": 8, "b": 8},
-        yaxis={"title": None, "autorange": "reversed", "automargin": True},
-        xaxis={"visible": False},
-        font={"family": "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"},
-        hovermode=False,
-        bargap=0.35,
-    )
-    fig.update_traces(textposition="outside", cliponaxis=False, texttemplate=f"%{{x:,}} {unit}")
-    return fig
+    return option, height
 
 
 def explain_table(rows: list[dict]) -> pd.DataFrame:

@@ -11,8 +11,6 @@ from yibiaotong import catalog, dashboard, visits
 from yibiaotong.scope import Scope
 from yibiaotong.ui import charts
 
-CHART_CONFIG = {"displayModeBar": False}
-
 
 def panel(scope: Scope, org: str, p: charts.Palette, go_to: Callable[[str], None]):
     """The panel as the board's rows draw it: a callable of (where, height)."""
@@ -41,28 +39,21 @@ def panel(scope: Scope, org: str, p: charts.Palette, go_to: Callable[[str], None
                 return
             labels = [charts.short_unit_name(r["unit_name"]) for r in rows]
             shares = [r["done"] / r["tasks"] for r in rows]
-            fig = charts.hbar(
+            height = max(height - 110, 26 * len(rows) + 70)  # a row per unit, labels apart
+            option = charts.hbar(
                 labels,
                 shares,
                 p,
                 f"走访完成率 · {done:,} / {tasks:,} 户",
-                max(height - 110, 26 * len(rows) + 70),  # a row per unit, labels apart
+                height,
                 colours=[charts.share_colour(p, s) for s in shares],
                 text=[f"{s:.0%}" for s in shares],
-                customdata=[r["unit"] for r in rows],
+                ids=[r["unit"] for r in rows],
                 value_max=1.0,
             )
-            drillable = catalog.org_unit(org)["level"] in dashboard.DRILL_LEVELS[:-1]
-            if not drillable:
-                st.plotly_chart(fig, theme=None, config=CHART_CONFIG)
-                return
-            event = st.plotly_chart(
-                fig,
-                theme=None,
-                config=CHART_CONFIG,
-                key=f"dash_visits_{org}",
-                **charts.CLICK_TO_DRILL,
-            )
-            charts.follow_click(event, go_to)
+            if catalog.org_unit(org)["level"] in dashboard.DRILL_LEVELS[:-1]:
+                charts.show(st, option, height, key=f"dash_visits_{org}", go_to=go_to)
+            else:
+                charts.show(st, option, height)
 
     return show
