@@ -372,7 +372,7 @@ def hbar(
             "lineStyle": {"type": "dashed", "color": p.bad, "width": 2},
             "label": {
                 "formatter": _label(vline_label),
-                "position": "insideEndTop",
+                "position": "start",  # above the plot: the first bar is on top
                 "color": p.bad,
                 "fontSize": p.font_size - 3,
             },
@@ -387,16 +387,18 @@ def hbar(
         series=[bar],
     )
     option["title"] += titles
+    if vline is not None:
+        option["grid"]["top"] += p.font_size  # a row for the line's name
     if not title:
         option["grid"]["top"] = 8
     return option
 
 
-def short_unit_name(name: str) -> str:
+def short_unit_name(name: str, wrap: bool = True) -> str:
     """How people name a unit on a chart: 湖滨街道 → 湖滨, 天仙社区第一网格 → 第一网格;
-    names of five characters or more break over two lines."""
+    names of five characters or more break over two lines (under a column, `wrap`)."""
     short = re.sub(r"(街道|社区)$", "", re.sub(r"^.+社区(?=第)", "", name)) or name
-    if len(short) >= 5:
+    if wrap and len(short) >= 5:
         middle = (len(short) + 1) // 2
         short = f"{short[:middle]}\n{short[middle:]}"
     return short
