@@ -38,6 +38,7 @@ AREAS = (
     "admission",
     "visits",
     "load",
+    "replay",
 )
 
 
@@ -169,6 +170,11 @@ def missed(results: dict[str, dict]) -> list[str]:
         raw = r.get("raw_ms")
         if p50 is not None and raw and p50 > RAW_RATIO * raw:
             out.append(f"{name}: {p50 / raw:.2f}× the bare query (> {RAW_RATIO}×)")
+        if r.get("passed") is False:  # a load round: every session, p95 and memory together
+            out.append(
+                f"{name}: {r.get('success')} sessions completed, p95 {r.get('p95_ms')} ms, "
+                f"RSS +{r.get('rss_mb_growth_per_50_users')} MB per 50 users"
+            )
         pandas_ms = (r.get("baseline") or {}).get("pandas_ms")
         if p50 and pandas_ms and r.get("min_speedup") and pandas_ms / p50 < r["min_speedup"]:
             out.append(f"{name}: {pandas_ms / p50:.1f}× pandas (< {r['min_speedup']}×)")

@@ -58,13 +58,22 @@ def session_counts() -> tuple[int, ...]:
 _STATE_JS = """() => {
     const app = document.querySelector("[data-testid='stApp']");
     if (!app) return "no app";
+    for (const e of document.querySelectorAll(
+            "[data-testid='stException'], [data-testid='stAlertContentError']")) {
+        if (e.dataset.testid === "stException" || e.textContent.includes("页面出现错误")) {
+            return "error";
+        }
+    }
     return app.dataset.testScriptState + "/" + app.dataset.testConnectionState;
 }"""
+POLL_MS = 50
 
 
 def _state(page) -> str:
-    """The app's script state and connection state, as Streamlit's frontend marks them (one
-    round trip; "no app" while the page is still loading)."""
+    """The app's script state and connection state, as Streamlit's frontend marks them, or
+    "error" when the page shows an exception or the console's error message. One round trip
+    ("no app" while the page is still loading): the harness's own polling must not take the
+    CPU it measures (it had four round trips per 40 ms poll before)."""
     return page.evaluate(_STATE_JS)
 
 
@@ -92,21 +101,18 @@ class _Session:
         busy_at = started  # the click, or the last moment the app was seen running
         states: list[tuple[float, str]] = []
         while True:
-            page.wait_for_timeout(40)
+            page.wait_for_timeout(POLL_MS)
             now = time.perf_counter()
             state = _state(page)
             if not states or states[-1][1] != state:
                 states.append((round(now - started, 2), state))
+            if state == "error":
+                raise StepFailed(f"{name}: the page shows an error")
             idle = state == "notRunning/CONNECTED"
             if idle and ready():
                 break
             if not idle:
                 busy_at = now
-            if (
-                page.get_by_test_id("stException").count()
-                or page.get_by_text("页面出现错误").count()
-            ):
-                raise StepFailed(f"{name}: the page shows an error")
             if now - started > STEP_TIMEOUT_S:
                 raise StepFailed(f"{name}: no content after {STEP_TIMEOUT_S} s")
             if idle and now - busy_at > LOST_AFTER_S and not ready():
@@ -144,8 +150,14 @@ class _Session:
 
 
 def _scenario(s: _Session, user: str, id_number: str) -> None:
-    page = s.page
     s.login(user)
+    _overview(s)
+    _ledger_save(s, id_number)
+
+
+def _overview(s: _Session) -> None:
+    """数据大屏, then 标签查询 with one tag ticked: the same clicks for every user of a unit."""
+    page = s.page
     s.nav("dashboard", "数据大屏", lambda: page.get_by_test_id("stMetric").first)
     count = page.get_by_test_id("stMetric").filter(has_text="符合条件").first
     s.nav("tag_query", "标签查询", lambda: count)
@@ -157,6 +169,11 @@ def _scenario(s: _Session, user: str, id_number: str) -> None:
         lambda: second_child.locator("label").first.click(),
         lambda: page.get_by_test_id("stMetric").filter(has_text="育儿补助合计").first.is_visible(),
     )
+
+
+def _ledger_save(s: _Session, id_number: str) -> None:
+    """台账: find one resident by ID number, open the record, change 工作单位 and save it."""
+    page = s.page
     s.nav("ledger", "台账")
     box = page.get_by_label("搜索")
     box.fill(id_number)
@@ -207,8 +224,13 @@ def session(url: str, user: str, id_number: str, mode: str, barrier, out) -> Non
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 page = browser.new_context(viewport=DESKTOP, locale="zh-CN").new_page()
+                # Streamlit's own load test times this: from goto to the app's first run done.
+                started = time.perf_counter()
                 page.goto(url, timeout=120_000)
                 page.get_by_label("用户名").wait_for(timeout=120_000)
+                while _state(page) != "notRunning/CONNECTED":
+                    page.wait_for_timeout(POLL_MS)
+                result["initial_load_ms"] = (time.perf_counter() - started) * 1000
                 s = _Session(page)
                 if barrier is not None:
                     barrier.wait(timeout=300)  # everyone clicks 登录 at the same moment
@@ -380,6 +402,12 @@ def _summary(n: int, results: list[dict], server: dict[str, float], seconds: flo
     p95 = round(_percentile(times, 0.95)) if times else None
     passed = completed == n and p95 is not None and p95 < P95_BUDGET_MS
     passed = passed and growth_per_50 < GROWTH_BUDGET_MB_PER_50
+    # Streamlit's own load test times only the first load of the app (goto → first run done);
+    # ours times every click of the scenario. Both are reported; `passed` is ours.
+    loads = [r["initial_load_ms"] for r in results if "initial_load_ms" in r]
+    load_p95 = round(_percentile(loads, 0.95)) if loads else None
+    streamlit_passed = completed == n and load_p95 is not None and load_p95 < P95_BUDGET_MS
+    streamlit_passed = streamlit_passed and growth_per_50 < GROWTH_BUDGET_MB_PER_50
     return {
         "p50_ms": round(_percentile(times, 0.5)) if times else None,
         "p95_ms": p95,
@@ -396,6 +424,9 @@ def _summary(n: int, results: list[dict], server: dict[str, float], seconds: flo
         **server,
         "rss_mb_growth_per_50_users": round(growth_per_50, 1),
         "seconds": round(seconds, 1),
+        "initial_load_p50_ms": round(_percentile(loads, 0.5)) if loads else None,
+        "initial_load_p95_ms": load_p95,
+        "passed_by_streamlit_metric": streamlit_passed,
         "passed": passed,
     }
 
