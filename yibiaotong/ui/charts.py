@@ -123,7 +123,7 @@ def _label(text: str) -> str:
     return str(text).replace("{", "(").replace("}", ")")
 
 
-def _option(p: Palette, title: str, top: int | None = None, **parts) -> Option:
+def _option(p: Palette, title: str, **parts) -> Option:
     """The frame every chart shares: title top left, own colours, no animation (a wall screen
     refreshes every minute; an entry animation each time only costs the browser)."""
     return {
@@ -148,7 +148,7 @@ def _option(p: Palette, title: str, top: int | None = None, **parts) -> Option:
         "grid": {
             "left": 14,  # room for a CJK label a little wider than ECharts measured it
             "right": 16,
-            "top": top if top is not None else p.title_size + 30,
+            "top": p.title_size + 30,
             "bottom": 8,
             "containLabel": True,
         },
