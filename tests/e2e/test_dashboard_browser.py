@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 
+import duckdb
 import pytest
 from browser_helpers import (
     DESKTOP,
     PHONE,
+    Server,
     login,
     no_horizontal_scroll,
     open_app,
@@ -163,3 +166,40 @@ def test_phone_view_is_one_column_with_paired_tiles(server, context_factory):
     assert page.evaluate(OVERLAPS_JS) == []
     shot(page, "dashboard-phone-390")
     full_length_shot(page, "dashboard-phone-390-full")
+
+
+PLANTED = '<img src=x onerror="window.__planted=1">民政'
+
+
+@pytest.fixture(scope="module")
+def planted_server(e2e_db_template, tmp_path_factory):
+    """A console whose 民政 report templates name their department with markup (a department
+    outside the catalogue is shown by the name the templates give it)."""
+    work = tmp_path_factory.mktemp("planted")
+    db_file = work / "console.duckdb"
+    shutil.copy(e2e_db_template, db_file)
+    shutil.copy(e2e_db_template.with_suffix(".cookie_key"), db_file.with_suffix(".cookie_key"))
+    with duckdb.connect(str(db_file)) as con:
+        con.execute(
+            "update report_template set department = ? where department = 'minzheng'", [PLANTED]
+        )
+    s = Server(e2e_db_template, work)
+    yield s
+    s.stop()
+
+
+def test_a_name_with_markup_is_shown_as_text_in_labels_and_tooltips(
+    planted_server, context_factory
+):
+    page = context_factory(DESKTOP).new_page()
+    open_app(page, planted_server.url)
+    open_dashboard(page, "leader_zlk")
+    chart = page.locator(CHART).filter(has_text="各部门在用报表模板")
+    label = chart.locator("svg text").filter(has_text=PLANTED).first
+    label.scroll_into_view_if_needed()
+    expect(label).to_have_text(PLANTED)  # the axis names it, as text
+    box = label.bounding_box()
+    page.mouse.move(box["x"] + box["width"] + 30, box["y"] + box["height"] / 2)  # its bar
+    expect(chart).to_contain_text(f"{PLANTED}：")  # the tooltip names it, as text
+    assert page.locator("img[src='x']").count() == 0
+    assert page.evaluate("() => window.__planted") is None

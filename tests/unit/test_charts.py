@@ -225,3 +225,19 @@ def test_a_click_drills_to_the_unit_of_the_clicked_column(monkeypatch):
     Event.selection = st.elements.echarts_chart.EChartsSelectionState(selected=[], areas=[])
     charts.follow_click(Event(), option, went.append)
     assert went == []
+
+
+def test_a_narrow_chart_still_names_every_unit_upright():
+    names = ["湖滨街道", "闸弄口新村社区", "天仙社区第一网格"]
+    frame = units_frame(2, names)
+    option = charts.units_comparison(frame, charts.LIGHT, "社区")
+    (media,) = option["media"]
+    upright = media["option"]["xAxis"]["data"]
+    order = frame.sort_values("residents", ascending=False, kind="stable")["name"]
+    # One character a line, each unit's short name whole.
+    assert ["".join(u.split("\n")) for u in upright] == [
+        charts.short_unit_name(n).replace("\n", "") for n in order
+    ]
+    assert all(len(line) == 1 for u in upright for line in u.split("\n"))
+    # Only below the width the names need side by side.
+    assert 0 < media["query"]["maxWidth"] < 1000

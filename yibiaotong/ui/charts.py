@@ -123,7 +123,7 @@ def _label(text: str) -> str:
     return str(text).replace("{", "(").replace("}", ")")
 
 
-def _option(p: Palette, title: str, top: int | None = None, **parts) -> Option:
+def _option(p: Palette, title: str, **parts) -> Option:
     """The frame every chart shares: title top left, own colours, no animation (a wall screen
     refreshes every minute; an entry animation each time only costs the browser)."""
     return {
@@ -148,7 +148,7 @@ def _option(p: Palette, title: str, top: int | None = None, **parts) -> Option:
         "grid": {
             "left": 14,  # room for a CJK label a little wider than ECharts measured it
             "right": 16,
-            "top": top if top is not None else p.title_size + 30,
+            "top": p.title_size + 30,
             "bottom": 8,
             "containLabel": True,
         },
@@ -372,7 +372,7 @@ def hbar(
             "lineStyle": {"type": "dashed", "color": p.bad, "width": 2},
             "label": {
                 "formatter": _label(vline_label),
-                "position": "insideEndTop",
+                "position": "start",  # above the plot: the first bar is on top
                 "color": p.bad,
                 "fontSize": p.font_size - 3,
             },
@@ -387,16 +387,18 @@ def hbar(
         series=[bar],
     )
     option["title"] += titles
+    if vline is not None:
+        option["grid"]["top"] += p.font_size  # a row for the line's name
     if not title:
         option["grid"]["top"] = 8
     return option
 
 
-def short_unit_name(name: str) -> str:
+def short_unit_name(name: str, wrap: bool = True) -> str:
     """How people name a unit on a chart: 湖滨街道 → 湖滨, 天仙社区第一网格 → 第一网格;
-    names of five characters or more break over two lines."""
+    names of five characters or more break over two lines (under a column, `wrap`)."""
     short = re.sub(r"(街道|社区)$", "", re.sub(r"^.+社区(?=第)", "", name)) or name
-    if len(short) >= 5:
+    if wrap and len(short) >= 5:
         middle = (len(short) + 1) // 2
         short = f"{short[:middle]}\n{short[middle:]}"
     return short

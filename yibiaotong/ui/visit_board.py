@@ -37,7 +37,7 @@ def panel(scope: Scope, org: str, p: charts.Palette, go_to: Callable[[str], None
             if not rows:
                 st.caption("暂无进行中的走访。")
                 return
-            labels = [charts.short_unit_name(r["unit_name"]) for r in rows]
+            labels = [charts.short_unit_name(r["unit_name"], wrap=False) for r in rows]
             shares = [r["done"] / r["tasks"] for r in rows]
             height = max(height - 110, 26 * len(rows) + 70)  # a row per unit, labels apart
             option = charts.hbar(
