@@ -609,6 +609,8 @@ def page_css(p: Palette, screen: bool) -> str:
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stExpandSidebarButton"], [data-testid="stHeader"], [data-testid="stToolbar"],
 [data-testid="stDecoration"] {{display: none !important;}}
+/* Nobody at a wall uses a chart's toolbar; a white one under a stray pointer is a blot. */
+[data-testid="stElementToolbar"] {{display: none !important;}}
 .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {{background: {p.background};}}
 [data-testid="stMainBlockContainer"] {{padding: 12px 24px 8px 24px; max-width: 100%;}}
 .stApp, .stApp p, .stApp label, .stApp span, [data-testid="stWidgetLabel"] p {{color: {p.text};}}
