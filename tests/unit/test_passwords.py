@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import bcrypt
 import pytest
 
@@ -67,3 +71,15 @@ def test_hash_and_verify_roundtrip_and_unknown_user_costs_a_check(monkeypatch):
     # …against a hash of the same cost as real ones
     assert len(checked) == 1 and checked[0].startswith(f"$2b${passwords.ROUNDS}$".encode())
     assert not passwords.verify("长" * 30, stored)  # > 72 bytes: refused, never raises
+
+
+def test_the_number_of_simultaneous_password_checks_follows_the_machine_or_the_setting():
+    # A login burst waits for bcrypt in these slots: all cores but one by default, or what an
+    # operator sets for a bigger machine (YIBIAOTONG_BCRYPT_SLOTS; see docs/SCALING.md).
+    code = "import os; from yibiaotong import passwords; print(passwords._BCRYPT_SLOTS._value)"
+    env = {k: v for k, v in os.environ.items() if k != "YIBIAOTONG_BCRYPT_SLOTS"}
+    default = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert int(default.stdout) == max(1, (os.cpu_count() or 2) - 1)
+    env["YIBIAOTONG_BCRYPT_SLOTS"] = "3"
+    chosen = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert int(chosen.stdout) == 3
