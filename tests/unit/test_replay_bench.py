@@ -6,6 +6,7 @@ test."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 
 import pytest
@@ -66,7 +67,10 @@ def _run(steps, socket_holder, answers) -> dict:
         start.set()
         return await replay._session("http://127.0.0.1:1", steps, start, [])
 
-    return asyncio.run(go())
+    # A thread of its own: Playwright's sync API keeps an event loop running in this one when
+    # browser tests ran earlier in the same session.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, go()).result()
 
 
 LOGIN_PAGE = [(0.01, _text("账号登录")), (0.02, _finished(FINISHED))]
