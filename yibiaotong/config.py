@@ -30,6 +30,11 @@ def import_memory_limit() -> str:
     return os.environ.get("YIBIAOTONG_IMPORT_MEMORY_LIMIT", "1GB")
 
 
+def bcrypt_slots() -> int:
+    """How many password checks may run at once: all cores but one by default (docs/SCALING.md)."""
+    return max(1, int(os.environ.get("YIBIAOTONG_BCRYPT_SLOTS", (os.cpu_count() or 2) - 1)))
+
+
 def threads() -> int:
     return int(os.environ.get("YIBIAOTONG_THREADS", os.cpu_count() or 2))
 

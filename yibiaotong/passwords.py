@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 
 import bcrypt
 from pypinyin import lazy_pinyin
 from zxcvbn import zxcvbn
+
+from yibiaotong import config
 
 MIN_BYTES, MAX_BYTES = 8, 64  # bcrypt reads 72 bytes at most; 64 leaves a margin
 MIN_SCORE = 3  # zxcvbn's "safely unguessable": at least 10^8 guesses
@@ -28,9 +29,7 @@ DEPLOYMENT_WORDS = (
 # bcrypt is meant to be slow (a quarter second of one core). A burst of logins would share the
 # cores and all finish late, starving page runs too; first come, first served on all but one core
 # lets the first logins finish first and leaves a core to the pages.
-_BCRYPT_SLOTS = threading.BoundedSemaphore(
-    int(os.environ.get("YIBIAOTONG_BCRYPT_SLOTS", max(1, (os.cpu_count() or 2) - 1)))
-)
+_BCRYPT_SLOTS = threading.BoundedSemaphore(config.bcrypt_slots())
 RULES = "8–64 字节；不能是常见密码、键盘排列、年份日期，也不能含用户名或姓名。"
 # The hash of a random string nobody knows, at ROUNDS: checking an unknown username against it
 # costs what a real check costs, from the very first attempt on.

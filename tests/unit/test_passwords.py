@@ -83,3 +83,8 @@ def test_the_number_of_simultaneous_password_checks_follows_the_machine_or_the_s
     env["YIBIAOTONG_BCRYPT_SLOTS"] = "3"
     chosen = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert int(chosen.stdout) == 3
+    env["YIBIAOTONG_BCRYPT_SLOTS"] = "0"  # no slot would let nobody log in
+    at_least_one = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+    assert int(at_least_one.stdout) == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import threading
 
 import pytest
 import websockets
@@ -104,3 +105,28 @@ def test_the_page_is_asked_again_while_the_console_is_still_opening_its_file(soc
     result = _run(steps, socket, [opening, LOGIN_PAGE, home])
     assert result.get("completed"), result["errors"]
     assert socket["socket"].sent == [b"l", b"l", b"a"]  # load sent again, then the login
+
+
+def test_a_session_failing_before_the_start_does_not_hold_the_others(monkeypatch):
+    broken = ScriptedSocket([[(0.01, _text("一表通暂时无法使用")), (0.02, _finished(1))]])
+    working = ScriptedSocket([LOGIN_PAGE, [(0.01, _text("首页")), (0.02, _finished(FINISHED))]])
+    sockets = iter([broken, working])
+
+    @contextlib.asynccontextmanager
+    async def connect(*_args, **_kwargs):
+        yield next(sockets)
+
+    monkeypatch.setattr(websockets, "connect", connect)
+    steps = [("load", [b"l"]), ("login", [b"a"])]
+    results: list = []
+    # A daemon thread: with the old start line the replay never returned.
+    worker = threading.Thread(
+        target=lambda: results.extend(replay.replay("http://127.0.0.1:1", [steps, steps])),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(10)
+    assert results, "the replay waited for a session that had already failed"
+    first, second = results
+    assert "failed" in first["errors"][0] and not first.get("completed")
+    assert second.get("completed") and [name for name, _ in second["steps"]] == ["login"]

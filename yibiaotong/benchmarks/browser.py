@@ -27,13 +27,6 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-CONNECTED = "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
-
-
-def is_idle(page) -> bool:
-    """The app is connected and no script run is going on."""
-    return page.locator(IDLE).count() > 0 and page.locator(CONNECTED).count() > 0
 
 
 def _free_port() -> int:

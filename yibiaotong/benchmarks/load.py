@@ -45,10 +45,12 @@ def load_residents() -> int:
     return int(os.environ.get("YIBIAOTONG_LOAD_RESIDENTS", 1_300_000))
 
 
-def session_counts() -> tuple[int, ...]:
-    """How many sessions each round runs (YIBIAOTONG_LOAD_SESSIONS, e.g. "1,5" for a smoke run)."""
-    given = os.environ.get("YIBIAOTONG_LOAD_SESSIONS")
-    return tuple(int(n) for n in given.split(",")) if given else SESSIONS
+def session_counts(
+    variable: str = "YIBIAOTONG_LOAD_SESSIONS", default: tuple[int, ...] = SESSIONS
+) -> tuple[int, ...]:
+    """How many sessions each round runs (e.g. "1,5" in `variable` for a smoke run)."""
+    given = os.environ.get(variable)
+    return tuple(int(n) for n in given.split(",")) if given else default
 
 
 # ---------------------------------------------------------------------------------------------
@@ -67,6 +69,7 @@ _STATE_JS = """() => {
     return app.dataset.testScriptState + "/" + app.dataset.testConnectionState;
 }"""
 POLL_MS = 50
+IDLE = "notRunning/CONNECTED"  # connected, and no script run going on
 
 
 def _state(page) -> str:
@@ -108,7 +111,7 @@ class _Session:
                 states.append((round(now - started, 2), state))
             if state == "error":
                 raise StepFailed(f"{name}: the page shows an error")
-            idle = state == "notRunning/CONNECTED"
+            idle = state == IDLE
             if idle and ready():
                 break
             if not idle:
@@ -228,7 +231,9 @@ def session(url: str, user: str, id_number: str, mode: str, barrier, out) -> Non
                 started = time.perf_counter()
                 page.goto(url, timeout=120_000)
                 page.get_by_label("用户名").wait_for(timeout=120_000)
-                while _state(page) != "notRunning/CONNECTED":
+                while _state(page) != IDLE:
+                    if time.perf_counter() - started > STEP_TIMEOUT_S:
+                        raise StepFailed(f"first load: not idle after {STEP_TIMEOUT_S} s")
                     page.wait_for_timeout(POLL_MS)
                 result["initial_load_ms"] = (time.perf_counter() - started) * 1000
                 s = _Session(page)

@@ -23,9 +23,11 @@ contention); a user's click-to-content is about the sum of the two.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import shutil
 import time
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,15 @@ EXPECTED = {
 }
 OVERVIEW = ("dashboard", "tag_query", "tag_tick")
 LOGIN_FORM = "账号登录".encode()
+# Figures of `load._summary` that only a browser round has.
+BROWSER_ONLY = (
+    "lost_clicks",
+    "lost",
+    "initial_load_p50_ms",
+    "initial_load_p95_ms",
+    "passed_by_streamlit_metric",
+    "browsers_cpu_s",
+)
 _DONE = {0, 3}  # ScriptFinishedStatus: FINISHED_SUCCESSFULLY, FINISHED_FRAGMENT_RUN_SUCCESSFULLY
 _FAILED = {1}  # FINISHED_WITH_COMPILE_ERROR
 
@@ -78,9 +89,9 @@ class _Recorder(load._Session):
         self.sent.append((self.label, payload))
 
     def step(self, name: str, act, ready) -> None:
+        # Kept after the step: messages the page sends after its content belong to it too.
         self.label = name
         super().step(name, act, ready)
-        self.label = name  # messages the page sends after the content belong to the same step
 
 
 Recording = list[tuple[str, list[bytes]]]  # the steps in order, each with its messages
@@ -110,11 +121,10 @@ def record(url: str, users: list[str], ids: list[str]) -> list[Recording]:
                 load._ledger_save(session, id_number)
                 page.wait_for_timeout(300)
                 context.close()
-                steps: Recording = []
-                for label, payload in session.sent:
-                    if not steps or steps[-1][0] != label:
-                        steps.append((label, []))
-                    steps[-1][1].append(payload)
+                steps: Recording = [
+                    (label, [payload for _, payload in sent])
+                    for label, sent in itertools.groupby(session.sent, key=itemgetter(0))
+                ]
                 if recordings:
                     shared = [step for step in recordings[0] if step[0] in OVERVIEW]
                     steps = steps[:2] + shared + steps[2:]  # load, login, overview, ledger
@@ -128,10 +138,6 @@ def record(url: str, users: list[str], ids: list[str]) -> list[Recording]:
 # Replay (N websocket clients in one asyncio loop)
 
 
-class StepFailed(RuntimeError):
-    pass
-
-
 async def _until_done(ws, deadline: float) -> bytes:
     """Receive until the run started by the last message is over; the messages' bytes."""
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -140,7 +146,7 @@ async def _until_done(ws, deadline: float) -> bytes:
     while True:
         timeout = deadline - time.monotonic()
         if timeout <= 0:
-            raise StepFailed(f"no end of run after {STEP_TIMEOUT_S} s")
+            raise load.StepFailed(f"no end of run after {STEP_TIMEOUT_S} s")
         raw = await asyncio.wait_for(ws.recv(), timeout)
         seen += raw
         msg = ForwardMsg()
@@ -149,12 +155,10 @@ async def _until_done(ws, deadline: float) -> bytes:
             if msg.script_finished in _DONE:
                 return bytes(seen)
             if msg.script_finished in _FAILED:
-                raise StepFailed("the page script failed")
+                raise load.StepFailed("the page script failed")
 
 
-async def _session(
-    url: str, steps: list[tuple[str, list[bytes]]], start: asyncio.Event, ready: list
-) -> dict[str, Any]:
+async def _session(url: str, steps: Recording, start: asyncio.Event, ready: list) -> dict[str, Any]:
     import websockets
 
     result: dict[str, Any] = {"steps": [], "errors": [], "lost_clicks": 0}
@@ -182,7 +186,9 @@ async def _session(
                 expected = EXPECTED.get(name)
                 if expected and expected.encode() not in content:
                     shown = re.findall(r"[\u4e00-\u9fff]{2,}", content.decode("utf-8", "ignore"))
-                    raise StepFailed(f"{name}: no “{expected}” in the run; it showed {shown[:12]}")
+                    raise load.StepFailed(
+                        f"{name}: no “{expected}” in the run; it showed {shown[:12]}"
+                    )
                 if name != "load":
                     result["steps"].append((name, (time.perf_counter() - began) * 1000))
         result["completed"] = True
@@ -195,7 +201,8 @@ async def _replay(url: str, recordings: list) -> list[dict]:
     start = asyncio.Event()
     ready: list[int] = []
     tasks = [asyncio.create_task(_session(url, steps, start, ready)) for steps in recordings]
-    while len(ready) < len(recordings) and not all(t.done() for t in tasks):
+    # Until every session is at the start line or has failed on the way there.
+    while len(ready) + sum(t.done() for t in tasks) < len(tasks):
         await asyncio.sleep(0.05)
     start.set()
     return list(await asyncio.gather(*tasks))
@@ -216,13 +223,6 @@ def _restore(pristine: Path, db_file: Path) -> None:
     shutil.copy(pristine, db_file)
 
 
-def session_counts() -> tuple[int, ...]:
-    import os
-
-    given = os.environ.get("YIBIAOTONG_REPLAY_SESSIONS")
-    return tuple(int(n) for n in given.split(",")) if given else SESSIONS
-
-
 def run(ctx) -> dict:
     residents = load.load_residents()
     base = Path(generate(residents)["db"])
@@ -230,7 +230,7 @@ def run(ctx) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     pristine = work / "pristine.duckdb"
-    counts = session_counts()
+    counts = load.session_counts("YIBIAOTONG_REPLAY_SESSIONS", SESSIONS)
     users = [f"bench_{i:02d}" for i in range(max(counts) + 1)]  # bench_00 warms up
     db_file = work / "replay.duckdb"
     shutil.copy(base, db_file)
@@ -256,8 +256,7 @@ def run(ctx) -> dict:
             server = sampler.stop()
             server["clients_cpu_s"] = round(time.process_time() - clients_cpu, 1)
         summary = load._summary(n, outcome, server, time.perf_counter() - began)
-        for key in ("lost_clicks", "lost", "initial_load_p50_ms", "initial_load_p95_ms"):
+        for key in BROWSER_ONLY:
             summary.pop(key, None)
-        summary.pop("passed_by_streamlit_metric", None)
         results[f"replay_{n}"] = {**summary, "note": note, "recorded_in_s": round(record_s)}
     return results
